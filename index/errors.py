@@ -1,0 +1,22 @@
+"""Errors raised by the index package."""
+
+from __future__ import annotations
+
+__all__ = ["IndexMissingError", "ModelError", "ModelMismatchError", "NewsbotIndexError"]
+
+
+class NewsbotIndexError(Exception):
+    """Base of every error the index raises; its message is meant for the user."""
+
+
+class ModelError(NewsbotIndexError):
+    """The embedding model could not be found or loaded."""
+
+
+class IndexMissingError(NewsbotIndexError):
+    """No index has been built in the index folder yet."""
+
+
+class ModelMismatchError(NewsbotIndexError):
+    """The index was built with another embedding model than the one configured."""
+
