@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["IndexMissingError", "ModelError", "ModelMismatchError", "NewsbotIndexError"]
+__all__ = ["IndexMissingError", "ModelError", "ModelMismatchError", "NewsbotIndexError", "PageParseError"]
 
 
 class NewsbotIndexError(Exception):
@@ -20,3 +20,11 @@ class IndexMissingError(NewsbotIndexError):
 class ModelMismatchError(NewsbotIndexError):
     """The index was built with another embedding model than the one configured."""
 
+
+class PageParseError(NewsbotIndexError, ValueError):
+    """A scraped page or file held no title and body that could be told apart."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(f"{origin}: {reason}")
+        self.origin = origin
+        self.reason = reason
