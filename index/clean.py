@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
-from index.dates import find_date, is_date_line
+from index.dates import find_date, is_date_line, to_iso
 from index.errors import PageParseError
 from index.models import Article
 
@@ -40,7 +41,6 @@ _HEADLINE_MAX_CHARS = 300
 _SHORT_MAX_WORDS = 6
 _SHORT_MAX_CHARS = 50
 # A run of lines counts as a list of headlines when this share of it looks like headlines.
-_LIST_SHARE = 0.6
 _STANDFIRST_MAX_CHARS = 400
 _BYLINE_MAX_CHARS = 160
 
@@ -50,12 +50,16 @@ _BYLINE_START = re.compile(r"^(?:by|written by|words by)\s+", re.IGNORECASE)
 _BYLINE_LABEL = re.compile(r"^(?:published|posted|updated|last updated|first published)\b", re.IGNORECASE)
 # "LONDON, Jan 7 (Reuters) -": a place in capitals, a date, an optional agency, a dash.
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{1,40},\s*(?P<rest>.{6,60}?)\s*(?:\([^)]{1,40}\))?\s*[-–—]\s")
+_MONTH_DAY = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
 _AUTHOR_END = re.compile(r"\s*(?:[|·•,;–—]|\bon\b|\bupdated\b|\bpublished\b|$)", re.IGNORECASE)
 
 
 def looks_like_scraped_page(text: str) -> bool:
-    """Whether `text` has the shape of a saved page: a header, then a title written twice,
-    or a header date line with page chrome at the end."""
+    """Whether `text` has the shape of a saved page: a header, then a title written twice, or
+    a short header with a date line followed by a headline or ending in page chrome."""
     lines = _lines(text)
     nonblank = [i for i, line in enumerate(lines) if line]
     title = _find_repeated_title(lines, nonblank)
@@ -63,10 +67,16 @@ def looks_like_scraped_page(text: str) -> bool:
         first, _ = title
         header = [lines[i] for i in nonblank if i < first]
         return 1 <= len(header) <= 6
-    date_at = _find_header_date(lines, nonblank[:5])
+    date_at = _find_header_date(lines, nonblank[:4])
     if date_at is None or nonblank.index(date_at) == 0:
         return False
-    return _chrome_start(lines, date_at + 1) < len(lines)
+    above = [lines[i] for i in nonblank if i < date_at]
+    below = [lines[i] for i in nonblank if i > date_at]
+    if len(below) < 2 or any(len(line.split()) > 8 for line in above):
+        return False
+    # After a page's date line comes a headline; after an article's date line, its text.
+    headline_next = len(below[0]) <= 200 and not _SENTENCE_END.search(below[0])
+    return headline_next or _chrome_start(lines, date_at + 1) < len(lines)
 
 
 def parse_scraped_page(text: str, *, origin: str) -> Article:
@@ -91,7 +101,7 @@ def parse_scraped_page(text: str, *, origin: str) -> Article:
 
     author, byline_date, body_lines = _take_byline(body_lines)
     if byline_date is None and body_lines:
-        byline_date = _dateline_date(body_lines[0])
+        byline_date = _dateline_date(body_lines[0], reference=header_date)
 
     summary = _standfirst(lines, content_from, end, body_lines)
     if not body_lines or (summary is not None and len(body_lines) < 2):
@@ -193,18 +203,20 @@ def _chrome_start(lines: list[str], content_from: int) -> int:
 
 
 def _list_run_lines(lines: list[str], content_from: int) -> set[int]:
-    """Indices of lines in runs (consecutive non-blank lines) that are mostly headlines."""
+    """Indices of lines in a list of headlines although they end like a sentence.
+
+    Some headlines carry a full stop ("Profits fall. Shares follow."); such a line is still a
+    headline when it sits directly next to another headline-like line of some length. A body
+    paragraph glued only to widget labels ("Share", "0:00") is not pulled in.
+    """
     result: set[int] = set()
-    run: list[int] = []
-    for i in range(content_from, len(lines) + 1):
-        if i < len(lines) and lines[i]:
-            run.append(i)
+    for i in range(content_from, len(lines)):
+        line = lines[i]
+        if not line or len(line) > _HEADLINE_MAX_CHARS or not _SENTENCE_END.search(line):
             continue
-        if len(run) >= 2:
-            looks = sum(1 for j in run if _is_short(lines[j]) or _is_headline_like(lines[j]))
-            if looks / len(run) >= _LIST_SHARE and all(len(lines[j]) <= _HEADLINE_MAX_CHARS for j in run):
-                result.update(run)
-        run = []
+        neighbours = [lines[j] for j in (i - 1, i + 1) if content_from <= j < len(lines)]
+        if any(n and not _is_short(n) and _is_headline_like(n) for n in neighbours):
+            result.add(i)
     return result
 
 
@@ -284,12 +296,30 @@ def _mostly_date(line: str, start: int, end: int) -> bool:
     return len(re.findall(r"[^\W\d_]+", rest)) <= 4
 
 
-def _dateline_date(first_paragraph: str) -> str | None:
+def _dateline_date(first_paragraph: str, *, reference: str | None) -> str | None:
+    """The date of a wire dateline ("KINGSTON, March 2 (Agency) - ...").
+
+    Datelines often leave out the year; it is then the year of the page's own date (or the
+    year before, when that would put the story after the page was saved).
+    """
     match = _DATELINE.match(first_paragraph)
     if not match:
         return None
-    found = find_date(match.group("rest"))
-    return found.iso if found else None
+    rest = match.group("rest")
+    found = find_date(rest)
+    if found:
+        return found.iso
+    if reference is None:
+        return None
+    day = _MONTH_DAY.search(rest)
+    if not day:
+        return None
+    ref = date.fromisoformat(reference[:10])
+    for year in (ref.year, ref.year - 1):
+        iso = to_iso(f"{day.group(0)} {year}")
+        if iso and iso <= reference[:10]:
+            return iso
+    return None
 
 
 def _standfirst(lines: list[str], content_from: int, end: int, body: list[str]) -> str | None:
