@@ -83,6 +83,29 @@ class Settings(BaseSettings):
         description="Bot API server base URL (`TELEGRAM_BASE_URL`, e.g. `http://127.0.0.1:8081/bot`); unset: Telegram's.",
     )
 
+    # --- Telegram bot (more) ------------------------------------------------------------------
+    bot_api_url: str | None = Field(
+        None, description="NewsBot HTTP service the bot asks (e.g. `http://127.0.0.1:8000`); unset: retrieval runs in the bot process."
+    )
+    bot_api_timeout: float = Field(30.0, gt=0, description="Seconds the bot waits for the HTTP service before telling the user it failed.")
+    bot_allowed_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids allowed to use the bot (comma-separated); empty with no chat ids either: everyone."
+    )
+    bot_allowed_chat_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram chat ids (groups are negative) whose members may use the bot (comma-separated)."
+    )
+    bot_rate_limit_per_minute: int = Field(10, ge=0, description="Questions one Telegram user may ask per minute (0: no limit).")
+    bot_history_turns: int = Field(3, ge=0, le=10, description="Previous question/answer turns passed along for follow-ups (0: none).")
+    bot_history_ttl_seconds: int = Field(900, ge=0, description="Seconds after which a chat's previous turns are forgotten.")
+    bot_webhook_url: str | None = Field(
+        None, description="Public HTTPS URL Telegram posts updates to (webhook mode); unset: the bot polls."
+    )
+    bot_webhook_secret: str | None = Field(
+        None, description="Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (A-Z, a-z, 0-9, _ and -); unset: a random one per run."
+    )
+    bot_webhook_listen: str = Field("127.0.0.1", description="Address the webhook server binds (behind a reverse proxy).")
+    bot_webhook_port: int = Field(8443, ge=1, le=65535, description="Port the webhook server binds.")
+
     # --- logging -------------------------------------------------------------------------
     log_level: str = Field("WARNING", description="Log level (DEBUG, INFO, WARNING, ERROR).")
     log_json: bool = Field(True, description="Write logs as one JSON object a line (false: plain text).")
@@ -93,4 +116,14 @@ class Settings(BaseSettings):
         # Operators write `a,b` far more often than a JSON list in an env file.
         if isinstance(value, str) and not value.strip().startswith("["):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("bot_allowed_user_ids", "bot_allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # Same as origins: `123,-100456` in an env file, a JSON list also accepted.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
         return value
