@@ -29,7 +29,7 @@ from index.dates import find_date, is_date_line, to_iso
 from index.errors import PageParseError
 from index.models import Article
 
-__all__ = ["looks_like_scraped_page", "parse_scraped_page"]
+__all__ = ["looks_like_scraped_page", "parse_scraped_page", "take_byline"]
 
 # How far down the page the header and the title may be (non-blank lines).
 _HEADER_SCAN = 12
@@ -99,7 +99,7 @@ def parse_scraped_page(text: str, *, origin: str) -> Article:
     # A third copy of the title (e.g. an image caption) adds nothing.
     body_lines = [line for line in body_lines if _norm(line) != _norm(title)]
 
-    author, byline_date, body_lines = _take_byline(body_lines)
+    author, byline_date, body_lines = take_byline(body_lines)
     if byline_date is None and body_lines:
         byline_date = _dateline_date(body_lines[0], reference=header_date)
 
@@ -271,8 +271,12 @@ def _is_headline_like(line: str) -> bool:
 # --- byline, dateline, standfirst --------------------------------------------------------
 
 
-def _take_byline(body: list[str]) -> tuple[str | None, str | None, list[str]]:
-    """(author, byline date, body without the byline line) from the top of the body."""
+def take_byline(body: list[str]) -> tuple[str | None, str | None, list[str]]:
+    """(author, byline date, paragraphs without the byline) from the top of an article's text.
+
+    A byline is a short line near the top that starts with "By", or carries a date with a label
+    ("Published ...") or with few other words ("Priya Raman | 24 November 2026").
+    """
     author = date = None
     remove: set[int] = set()
     for k, line in enumerate(body[:4]):
@@ -293,7 +297,8 @@ def _take_byline(body: list[str]) -> tuple[str | None, str | None, list[str]]:
 
 def _mostly_date(line: str, start: int, end: int) -> bool:
     rest = line[:start] + line[end:]
-    return len(re.findall(r"[^\W\d_]+", rest)) <= 4
+    # "Priya Raman | 24 November 2026" is a byline; "On 7 January 2020 it snowed." is text.
+    return len(re.findall(r"[^\W\d_]+", rest)) <= 3 and not _SENTENCE_END.search(line)
 
 
 def _dateline_date(first_paragraph: str, *, reference: str | None) -> str | None:
