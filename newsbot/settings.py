@@ -56,6 +56,22 @@ class Settings(BaseSettings):
     # --- retrieval ---------------------------------------------------------------------
     top_k: int = Field(5, ge=1, le=20, description="Passages (citations at most) an answer draws on by default.")
     candidate_k: int = Field(50, ge=5, le=1000, description="Candidates each of dense and keyword search hand to fusion.")
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field("hybrid", description="Search dense vectors, keywords (FTS5 BM25), or both fused.")
+    fusion: Literal["rrf", "weighted"] = Field("rrf", description="How dense and keyword rankings merge: reciprocal rank fusion or a weighted sum of normalized scores.")
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant (larger: flatter rank weights).")
+    dense_weight: float = Field(1.0, ge=0, le=10, description="Weight of the dense ranking in fusion.")
+    keyword_weight: float = Field(1.0, ge=0, le=10, description="Weight of the keyword ranking in fusion.")
+    max_per_article: int = Field(2, ge=0, le=50, description="Passages one article may hold in a result list (0: no cap), so evidence spans articles.")
+    recency_half_life_days: float = Field(14.0, gt=0, description="For \"latest/recent/this week\" questions: age in days at which an article's score is halved (before the floor).")
+    recency_floor: float = Field(0.35, ge=0, le=1, description="Lowest recency factor: old articles keep at least this share of their score.")
+    hide_after_as_of: bool = Field(True, description="When a question is asked as of a date, leave out articles published after it.")
+    question_window: Literal["soft", "hard", "off"] = Field("soft", description="A date window written in a question: searched inside the window and ranked first (`soft`), a strict filter (`hard`), or ignored.")
+    window_penalty: float = Field(0.5, ge=0, le=1, description="Score factor for passages outside a question's date window (with question_window=soft).")
+    window_slack_days: int = Field(3, ge=0, le=365, description="Days after a question's date window still counted inside it (reports follow events).")
+    answer_max_sentences: int = Field(3, ge=1, le=5, description="Most sentences an extractive answer quotes.")
+    answer_min_relative_score: float = Field(0.6, ge=0, le=1, description="A further sentence joins the answer when it scores at least this share of the best one.")
+    abstain_threshold: float = Field(0.45, ge=0, le=1, description="Evidence confidence below which `ask` says the archive has no answer (calibrated on the dev set: `newsbot eval --calibrate`).")
+    stale_after_days: int = Field(31, ge=1, description="For questions about the present, warn when the newest evidence is older than this many days (or than the window asked about).")
 
     # --- generative answers (optional) -------------------------------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (e.g. `http://127.0.0.1:11434/v1`); unset: extractive answers only.")

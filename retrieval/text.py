@@ -1,0 +1,169 @@
+"""Words and sentences: the lexical side of retrieval and answer selection.
+
+Tokens are case-folded and lightly stemmed so "killed"/"kill" and "protests"/"protest" meet;
+sentences keep their character offsets, because every quote must point into the article body.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["STOPWORDS", "Sentence", "content_terms", "split_sentences", "stem", "token_set", "tokens"]
+
+#: Question and function words that carry no topic. Kept small on purpose: "who", "when" and
+#: numbers matter for answer typing, which reads the raw question, not these terms.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just let me
+    more most my myself no nor not now of off on once only or other our ours ourselves out over own same
+    she should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves according say said says tell told many much one ones two
+    did does according also whose ever get got since still yet via per well like may might must shall
+    s t don didn doesn wasn weren isn aren new recently recent latest week weeks today year years month
+    months day days news report reported reports announced announce announces last first time
+    what's who's it's that's there's
+    """.split()
+)
+
+# Numbers keep their separators ("2,095", "5.9") so they stay one token.
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:['’.][^\W_]+)*", re.UNICODE)
+_SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s")
+
+
+def _fold(text: str) -> str:
+    # Accents are folded so "Rossello" in a question meets "Rosselló" in an article.
+    text = text.casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def stem(word: str) -> str:
+    """A crude suffix-stripping stem: enough to join inflections, never meant to be a lemma."""
+    if word.isdigit() or len(word) <= 4:
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            if suffix in ("ies", "ied"):
+                return base + "y"
+            return base
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Every word of `text`, folded and stemmed, in order (stopwords kept)."""
+    return [_normal(w) for w in _WORD.findall(_fold(text))]
+
+
+def token_set(text: str) -> set[str]:
+    """The distinct words of `text`, folded and stemmed (normalizing each distinct word once)."""
+    return {_normal(w) for w in set(_WORD.findall(_fold(text)))}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _normal(word: str) -> str:
+    if word[0].isdigit():
+        return word.replace(",", "")
+    word = word.replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    return stem(word.replace(".", "").replace("'", ""))
+
+
+def content_terms(text: str) -> list[str]:
+    """The topical words of `text` (stopwords dropped), folded and stemmed, first occurrences only."""
+    seen: dict[str, None] = {}
+    for raw in _WORD.findall(_fold(text)):
+        bare = raw.replace("’", "'").removesuffix("'s").replace(".", "").replace("'", "")
+        if not bare or bare in STOPWORDS or (len(bare) < 2 and not bare.isdigit()):
+            continue
+        seen.setdefault(_normal(raw), None)
+    return list(seen)
+
+
+@dataclass(slots=True, frozen=True)
+class Sentence:
+    """A sentence of a text: `text[start:end]` of the text it was split from."""
+
+    start: int
+    end: int
+    text: str
+
+
+# Words after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof gen sen rep gov lt col capt cpt sgt maj brig adm st jr sr co corp inc ltd no vs
+    etc u.s u.k u.n e.g i.e a.m p.m jan feb mar apr jun jul aug sep sept oct nov dec fig approx dept
+    est mt ft rev hon pres supt insp det cmdr
+    """.split()
+)
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a likely start.
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+_PARAGRAPH = re.compile(r"\n\s*\n|\n")
+
+
+def split_sentences(text: str, *, max_chars: int = 600) -> list[Sentence]:
+    """Sentences of `text` with their offsets; line breaks always end a sentence.
+
+    Very long "sentences" (lists, tables) are cut at `max_chars` on a space so a quote stays
+    readable.
+    """
+    sentences: list[Sentence] = []
+    for para_start, para_end in _spans_between(text, _PARAGRAPH):
+        cursor = para_start
+        segment = text[para_start:para_end]
+        for match in _BOUNDARY.finditer(segment):
+            end = para_start + match.end()
+            if _ends_with_abbreviation(text, cursor, para_start + match.start()):
+                continue
+            _emit(text, cursor, end, sentences, max_chars)
+            cursor = end
+        _emit(text, cursor, para_end, sentences, max_chars)
+    return sentences
+
+
+def _spans_between(text: str, separator: re.Pattern[str]) -> Iterable[tuple[int, int]]:
+    cursor = 0
+    for match in separator.finditer(text):
+        yield cursor, match.start()
+        cursor = match.end()
+    yield cursor, len(text)
+
+
+def _ends_with_abbreviation(text: str, start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word_start = dot
+    while word_start > start and not text[word_start - 1].isspace() and text[word_start - 1] not in "(\"“":
+        word_start -= 1
+    word = text[word_start:dot].casefold()
+    if word in _ABBREVIATIONS:
+        return True
+    # Initials ("J. K. Rowling") and one-letter words are not sentence ends.
+    return len(word) == 1 and word.isalpha()
+
+
+def _emit(text: str, start: int, end: int, out: list[Sentence], max_chars: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
+        cut = cut if cut > start else start + max_chars
+        out.append(Sentence(start, cut, text[start:cut]))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start and any(ch.isalnum() for ch in text[start:end]):
+        out.append(Sentence(start, end, text[start:end]))
