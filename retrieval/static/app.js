@@ -231,7 +231,7 @@
     let reason = "";
     if (Array.isArray(detail) && detail.length) {
       const problems = detail.map((item) => {
-        const name = fieldName(item.loc) ?? item.field ?? null;
+        const name = item.field ?? fieldName(item.loc) ?? null;
         field = field ?? name;
         const message = item.msg ?? item.message ?? "is not valid";
         return name ? `${name}: ${message}` : message;
@@ -586,14 +586,6 @@
   }
 
   async function ask(question) {
-    if (state.busy || Date.now() < state.waitUntil) return;
-    const dateProblem = validateDates();
-    if (dateProblem) {
-      ui.filters.open = true;
-      ui.questionError.textContent = dateProblem;
-      ui.until.focus();
-      return;
-    }
     const payload = { question, ...currentFilters() };
     const history = state.history.slice(-MAX_HISTORY);
     if (history.length) payload.history = history;
@@ -653,6 +645,13 @@
     if (wait > 0) {
       // Keep the text: the server asked for a pause and the question should survive it.
       ui.questionError.textContent = `The server asked to wait: try again in ${wait} s.`;
+      return;
+    }
+    const dateProblem = validateDates();
+    if (dateProblem) {
+      ui.filters.open = true;
+      ui.questionError.textContent = dateProblem;
+      ui.until.focus();
       return;
     }
     ui.question.value = "";
