@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["IndexMissingError", "ModelError", "ModelMismatchError", "NewsbotIndexError", "PageParseError"]
+__all__ = ["IndexMissingError", "ModelError", "ModelMismatchError", "NewsbotIndexError", "PageParseError", "VectorIndexError"]
 
 
 class NewsbotIndexError(Exception):
@@ -19,6 +19,10 @@ class IndexMissingError(NewsbotIndexError):
 
 class ModelMismatchError(NewsbotIndexError):
     """The index was built with another embedding model than the one configured."""
+
+
+class VectorIndexError(NewsbotIndexError):
+    """A FAISS vector index file is missing or unreadable, or cannot do what was asked (e.g. remove from HNSW)."""
 
 
 class PageParseError(NewsbotIndexError, ValueError):
