@@ -1,0 +1,71 @@
+"""The public endpoints over a real uvicorn server on the seed index."""
+
+from __future__ import annotations
+
+import httpx
+
+SEED_QUESTION = "Who called the letter a mistake?"
+
+
+def test_seed_question_is_answered_with_its_citation(client: httpx.Client) -> None:
+    r = client.post("/v1/ask", json={"question": SEED_QUESTION})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["abstained"] is False
+    assert "Milley" in body["answer"]
+    assert "[1]" in body["answer"]
+    first = body["citations"][0]
+    assert first["n"] == 1
+    assert "mistake" in first["quote"]
+    assert first["source"] == "London Daily"
+    assert body["took_ms"] > 0
+    # The citation resolves to the stored article, and the quote is its text at those offsets.
+    article = client.get(f"/v1/articles/{first['article_id']}")
+    assert article.status_code == 200
+    text = article.json()["body"]
+    assert text[first["quote_start"] : first["quote_end"]] == first["quote"]
+
+
+def test_search_returns_ranked_passages_with_filters(client: httpx.Client) -> None:
+    r = client.get("/v1/search", params={"q": "letter withdrawal Iraq", "top_k": 3})
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    assert 1 <= len(hits) <= 3
+    assert hits[0]["source"] == "London Daily"
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    # A source filter that matches nothing gives nothing (applied inside the search).
+    none = client.get("/v1/search", params={"q": "letter withdrawal Iraq", "source": "No Such Outlet"})
+    assert none.status_code == 200 and none.json()["hits"] == []
+
+
+def test_sources_stats_latest(client: httpx.Client) -> None:
+    sources = client.get("/v1/sources").json()["sources"]
+    names = {s["name"]: s for s in sources}
+    assert "London Daily" in names and names["London Daily"]["articles"] >= 1
+    stats = client.get("/v1/stats").json()
+    assert stats["articles"] >= 1 and stats["chunks"] >= stats["articles"]
+    assert stats["model"] == "all-MiniLM-L6-v2"
+    latest = client.get("/v1/latest", params={"limit": 2}).json()["articles"]
+    assert 1 <= len(latest) <= 2
+    dated = [a["published_at"] for a in latest if a["published_at"]]
+    assert dated == sorted(dated, reverse=True)
+
+
+def test_unknown_article_is_404(client: httpx.Client) -> None:
+    r = client.get("/v1/articles/a-0000000000000000")
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
+    assert "a-0000000000000000" in r.json()["detail"]
+
+
+def test_health_ready_docs_and_page(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["generation"]
+    schema = client.get("/openapi.json").json()
+    ask = schema["components"]["schemas"]["AskRequest"]
+    assert ask["properties"]["question"]["maxLength"] == 2000
+    assert ask.get("examples")
+    assert client.get("/docs").status_code == 200
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
