@@ -477,18 +477,26 @@
     }
 
     if (cards.size) {
-      const list = el("ul", { className: "source-list" });
+      // Several passages of one article are listed once, with all their numbers.
+      const byArticle = new Map();
       for (const citation of citations) {
-        if (!cards.has(citation.n) || list.querySelector(`[data-n="${citation.n}"]`)) continue;
+        if (!cards.has(citation.n)) continue;
+        const key = citation.article_id || `n${citation.n}`;
+        if (!byArticle.has(key)) byArticle.set(key, { citation, numbers: [] });
+        const entry = byArticle.get(key);
+        if (!entry.numbers.includes(citation.n)) entry.numbers.push(citation.n);
+      }
+      const list = el("ul", { className: "source-list" });
+      for (const { citation, numbers } of byArticle.values()) {
         const who = [citation.source, citation.published_at ? citation.published_at.slice(0, 10) : null].filter(Boolean).join(", ");
-        list.append(el("li", { dataset: { n: String(citation.n) } },
-          citeButton(citation.n, cards, register, titles),
+        list.append(el("li", { dataset: { articleId: citation.article_id || "" } },
+          el("span", { className: "source-numbers" }, numbers.map((n) => citeButton(n, cards, register, titles))),
           " ",
           el("span", { className: "source-title" }, citation.title || "Untitled article"),
           who ? el("span", { className: "source-who" }, ` (${who})`) : null));
       }
       container.append(el("section", { className: "sources", "aria-label": "Sources" },
-        el("h4", { className: "sources-title" }, citations.length === 1 ? "Source" : "Sources"),
+        el("h4", { className: "sources-title" }, byArticle.size === 1 ? "Source" : "Sources"),
         list,
         el("div", { className: "cards" }, [...cards.values()])));
     }
@@ -508,16 +516,22 @@
     container.replaceChildren();
     container.removeAttribute("aria-busy");
     container.classList.add("failed");
+    append(container, [
+      el("p", { className: "answer-label" }, el("span", { className: "answer-icon", "aria-hidden": "true" }, "!"), "No answer: something went wrong"),
+      el("p", { className: "error-text", role: "alert", dataset: { status: String(error.status || 0), kind: error.kind || "", field: error.field || "" } }, error.message),
+    ]);
+    // Sending a refused request again cannot help; a dropped connection or a busy server can.
+    const retryable = error.kind !== "http" || error.status === 429 || error.status === 408 || error.status >= 500;
+    if (!retryable) {
+      container.append(el("p", { className: "hint" }, "The question is back in the box below: change it and send it again."));
+      return;
+    }
     const retryButton = el("button", { type: "button", className: "button secondary retry" }, "Try again");
     retryButton.addEventListener("click", () => {
       if (retryButton.disabled) return;
       retry(container);
     });
-    append(container, [
-      el("p", { className: "answer-label" }, el("span", { className: "answer-icon", "aria-hidden": "true" }, "!"), "No answer: something went wrong"),
-      el("p", { className: "error-text", role: "alert", dataset: { status: String(error.status || 0), kind: error.kind || "", field: error.field || "" } }, error.message),
-      retryButton,
-    ]);
+    container.append(retryButton);
     if (error.retryAfter) holdRetries(error.retryAfter, retryButton);
   }
 
@@ -612,6 +626,10 @@
       container.closest(".turn").dataset.state = "error";
       showFieldError(failure.field);
       if (!ui.question.value) ui.question.value = payload.question; // let the user edit and resend
+      if (failure.field === "question") {
+        ui.questionError.textContent = failure.message;
+        ui.question.focus();
+      }
     } finally {
       setBusy(false);
       container.scrollIntoView({ block: "nearest", behavior: prefersReducedMotion() ? "auto" : "smooth" });
