@@ -434,3 +434,76 @@ def test_rate_limit_shows_retry_after(browser: Any, seed_index: Any, embedder: A
     finally:
         context.close()
         server.stop()
+
+
+CONTRAST_JS = """
+(selectors) => {
+  const parse = (c) => {
+    const p = c.match(/[\\d.]+/g).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const luminance = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const background = (node) => {
+    for (let e = node; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c.a > 0.5) return c;
+    }
+    return parse(getComputedStyle(document.documentElement).backgroundColor || "rgb(255,255,255)");
+  };
+  const out = [];
+  for (const selector of selectors) {
+    const node = document.querySelector(selector);
+    if (!node) { out.push({ selector, ratio: null }); continue; }
+    const [a, b] = [luminance(parse(getComputedStyle(node).color)), luminance(background(node))];
+    out.push({ selector, ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) });
+  }
+  return out;
+}
+"""
+#: Text the page always or usually shows; each must reach WCAG AA (4.5:1) against its background.
+CONTRAST_SELECTORS = [
+    ".tagline", ".filters-active", "#sources-status", ".field label", ".composer-hint",
+    ".question-text", ".answer-label", ".answer-text", ".answer-meta", ".cite", ".source-who",
+    ".card-title", ".card-meta", ".passage", ".passage mark", ".card-close",
+    ".answer.abstained .answer-label", ".answer.abstained .answer-text", ".closest-text",
+    ".answer.failed .error-text", ".button.primary", ".button.secondary",
+]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_labels_live_region_and_contrast(browser: Any, live_server: LiveServer, scheme: str, output_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    try:
+        chat = Chat(context.new_page(), live_server.url).open()
+        page = chat.page
+        # Every form control has a label a screen reader can read out.
+        unlabeled = page.evaluate(
+            "[...document.querySelectorAll('input, select, textarea')].filter(c => !c.labels.length).map(c => c.id)"
+        )
+        assert unlabeled == []
+        assert page.locator("html").get_attribute("lang") == "en"
+        # New turns are announced without moving focus.
+        expect(page.locator("#turns")).to_have_attribute("aria-live", "polite")
+        expect(page.locator("#turns")).to_have_attribute("role", "log")
+
+        chat.ask(OFF_TOPIC_QUESTION)
+        _, body, turn = chat.ask(SEED_QUESTION)
+        assert body is not None
+        turn.locator(".source-list .cite").first.click()
+        page.route("**/v1/ask", lambda route: route.abort("connectionrefused"))
+        page.fill("#question", SEED_QUESTION)
+        page.press("#question", "Enter")
+        expect(chat.turns().nth(2)).to_have_attribute("data-state", "error")
+        page.unroute("**/v1/ask")
+        page.screenshot(path=str(output_dir / f"states-{scheme}.png"), full_page=True)
+
+        results = page.evaluate(CONTRAST_JS, CONTRAST_SELECTORS)
+        missing = [r["selector"] for r in results if r["ratio"] is None]
+        low = [f"{r['selector']}: {r['ratio']:.2f}" for r in results if r["ratio"] is not None and r["ratio"] < 4.5]
+        assert missing == [] and low == [], f"missing {missing}, below 4.5:1 {low}"
+        assert chat.page_errors == []
+    finally:
+        context.close()
