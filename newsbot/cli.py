@@ -150,6 +150,154 @@ def _run_update(
         _fail("no such article: " + ", ".join(report.missing_ids))
 
 
+# --- ask, search, eval -------------------------------------------------------------------------
+
+
+def _open_retriever(settings: Settings):  # -> retrieval.search.Retriever
+    """The index, the model and the retriever over them; a missing index is a one-line error."""
+    from index.embed import load_embedder
+    from index.errors import NewsbotIndexError
+    from index.store import IndexReader
+    from retrieval.search import Retriever
+
+    try:
+        reader = IndexReader.open(settings.index_dir)
+        embedder = load_embedder(settings.model, backend=settings.embed_backend)
+        reader.check_model(embedder)
+    except NewsbotIndexError as exc:
+        _fail(str(exc))
+    generator = None
+    if settings.llm_base_url:
+        from retrieval.generate import ChatGenerator
+
+        generator = ChatGenerator.from_settings(settings)
+    return Retriever(reader, embedder, settings=settings, generator=generator)
+
+
+def _parse_day(value: str | None, option: str):  # -> date | None
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} takes a date as YYYY-MM-DD, got {value!r}")
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=20, help="Passages to draw on (default NEWSBOT_TOP_K).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this outlet (repeatable).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ask as of YYYY-MM-DD (for \"this week\", \"latest\"; default today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {answer, abstained, citations, took_ms} as JSON.")] = False,
+) -> None:
+    """Answer a question from the archive, with numbered sources and their quotes."""
+    from retrieval.types import Filters
+
+    settings = _settings()
+    filters = Filters(sources=tuple(source or ()), since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
+    retriever = _open_retriever(settings)
+    answer = retriever.ask(question, top_k=top_k, filters=filters, as_of=_parse_day(as_of, "--as-of"))
+    if as_json:
+        _echo_json(
+            {
+                "answer": answer.answer,
+                "abstained": answer.abstained,
+                "citations": [
+                    {k: getattr(c, k) for k in ("n", "article_id", "title", "source", "published_at", "url", "passage", "quote")}
+                    for c in answer.citations
+                ],
+                "took_ms": round(answer.took_ms, 2),
+            }
+        )
+        return
+    typer.echo(answer.answer)
+    if answer.as_of:
+        typer.echo(f"(as of {answer.as_of})")
+    for note in answer.notes:
+        typer.echo(f"note: {note}")
+    if answer.citations:
+        typer.echo("\nSources:")
+    for c in answer.citations:
+        outlets = f" (also: {', '.join(o for o in c.outlets if o != c.source)})" if len(c.outlets) > 1 else ""
+        typer.echo(f"[{c.n}] {c.title} — {c.source or 'unknown source'}, {c.published_at or 'undated'}{outlets}")
+        if c.url:
+            typer.echo(f"    {c.url}")
+        typer.echo(f"    “{c.quote}”")
+    if answer.closest:
+        typer.echo("\nClosest passages (not an answer):")
+        for hit in answer.closest:
+            typer.echo(f"- {hit.title} — {hit.source or 'unknown source'}, {hit.published_at or 'undated'}")
+            typer.echo(f"    {hit.text[:200]}{'…' if len(hit.text) > 200 else ''}")
+
+
+@app.command("search")
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100, help="Passages to list.")] = 10,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this outlet (repeatable).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {hits: [...]} as JSON.")] = False,
+) -> None:
+    """Ranked passages for a query (hybrid dense + keyword search)."""
+    from retrieval.types import Filters
+
+    settings = _settings()
+    filters = Filters(sources=tuple(source or ()), since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
+    hits = _open_retriever(settings).search(query, top_k=top_k, filters=filters)
+    if as_json:
+        keys = ("article_id", "chunk_id", "title", "source", "published_at", "url", "text", "score")
+        _echo_json({"hits": [{k: v for k, v in h.to_dict().items() if k in keys} for h in hits]})
+        return
+    for rank, hit in enumerate(hits, start=1):
+        outlets = f" [{len(hit.outlets)} outlets]" if len(hit.outlets) > 1 else ""
+        typer.echo(f"{rank:>2}. {hit.score:.4f}  {hit.title} — {hit.source or 'unknown source'}, {hit.published_at or 'undated'}{outlets}")
+        typer.echo(f"    {' '.join(hit.text.split())[:240]}")
+
+
+@app.command("eval")
+def evaluate_command(
+    questions: Annotated[Path, typer.Argument(help="Questions: NewsBot JSONL (../shared/eval format) or MultiHop-RAG JSON/JSONL.", exists=True, dir_okay=False)],
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages retrieved per question for the retrieval metrics.")] = 10,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the JSON results (default: eval-<file stem>.json).")] = None,
+    calibrate_abstention: Annotated[bool, typer.Option("--calibrate", help="Also suggest the abstention threshold for these questions.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
+) -> None:
+    """Hits@k, MRR@10, answer recall and accuracy, abstention and latency, per question type."""
+    from retrieval.evaluate import calibrate, evaluate, format_report, load_questions
+
+    settings = _settings()
+    try:
+        items = load_questions(questions)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    retriever = _open_retriever(settings)
+
+    def progress(done: int, total: int) -> None:
+        if not quiet and sys.stderr.isatty():
+            typer.echo(f"\r{done}/{total}", err=True, nl=done == total)
+
+    report = evaluate(retriever, items, k=k, path=str(questions), progress=progress)
+    if calibrate_abstention:
+        report.calibration = calibrate(report.results)
+    typer.echo(format_report(report))
+    if report.calibration and report.calibration["best"]:
+        best = report.calibration["best"]
+        typer.echo(
+            f"\nabstention threshold {best['threshold']}: answers {best['answered']:.0%} of answerable, "
+            f"abstention precision {best['abstain_precision']:.2f} recall {best['abstain_recall']:.2f} "
+            f"(current NEWSBOT_ABSTAIN_THRESHOLD={settings.abstain_threshold})"
+        )
+    target = out or Path(f"eval-{questions.stem}.json")
+    target.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    typer.echo(f"\nresults: {target}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

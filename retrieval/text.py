@@ -47,15 +47,22 @@ def _fold(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A crude suffix-stripping stem: enough to join inflections, never meant to be a lemma."""
-    if word.isdigit() or len(word) <= 4:
+    """A crude suffix-stripping stem: enough to join inflections, never meant to be a lemma.
+
+    A final "e" goes too, so "case"/"cases" and "close"/"closed" meet.
+    """
+    if word.isdigit() or len(word) <= 3:
         return word
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            base = word[: -len(suffix)]
-            if suffix in ("ies", "ied"):
-                return base + "y"
-            return base
+            if suffix == "s" and word[-2] in "sui'":
+                break  # "class", "bus", "crisis"
+            word = word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "stopp" (stopped) -> "stop"
     return word
 
 

@@ -1,0 +1,321 @@
+"""Hybrid search over the index, and the `Retriever` every surface (HTTP, bot, CLI) calls.
+
+    reader = IndexReader.open("data/index")
+    embedder = load_embedder(settings.model)
+    retriever = Retriever(reader, embedder, settings=settings)
+    hits = retriever.search("who called the letter a mistake", top_k=5)
+    answer = retriever.ask("Who called the letter a mistake?")
+
+A search runs dense (FAISS cosine) and keyword (SQLite FTS5 BM25) retrieval with the filters
+inside both, fuses the two rankings, applies time (a recency decay for "latest/this week"
+questions, a date window written in the question), caps passages per article so evidence
+spans stories, and reports the outlets that carried each story.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from newsbot.settings import Settings
+from retrieval.followup import search_query
+from retrieval.terms import TermStats
+from retrieval.text import Sentence, split_sentences
+from retrieval.timeframe import TimeFrame, parse_timeframe
+from retrieval.types import Answer, ArticleSummary, Filters, Hit, SourceInfo, Turn
+
+__all__ = ["Candidate", "Retrieval", "Retriever"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One passage on its way through fusion, with every score that shaped its rank."""
+
+    chunk_id: int
+    dense: float | None = None
+    dense_rank: int | None = None
+    keyword: float | None = None
+    keyword_rank: int | None = None
+    fused: float = 0.0
+    time_factor: float = 1.0
+    in_window: bool = True
+    score: float = 0.0
+
+
+@dataclass(slots=True)
+class Retrieval:
+    """A search's ranked hits and what the answer step needs to know about how they were found."""
+
+    question: str
+    query: str
+    as_of: date
+    timeframe: TimeFrame
+    hits: list[Hit]
+    candidates: dict[int, Candidate]
+    #: Words borrowed from the conversation for a follow-up question.
+    context_terms: list[str] = field(default_factory=list)
+    #: Highest dense cosine among all candidates (the evidence's semantic closeness).
+    best_dense: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+class Retriever:
+    """Search and answer over one index with one embedding model (the `Answerer` protocol).
+
+    The reader and the embedder are given, never built here, so tests, the HTTP service and
+    the bot share one object. Safe to call from several threads.
+    """
+
+    def __init__(self, reader: Any, embedder: Any, *, settings: Settings, generator: Any | None = None) -> None:
+        self.reader = reader
+        self.embedder = embedder
+        self.settings = settings
+        self.generator = generator
+        self._terms: TermStats | None = None
+        self._sentences: OrderedDict[str, tuple[str, list[Sentence]]] = OrderedDict()
+        # Guards the two caches: HTTP requests call one retriever from many threads.
+        self._lock = threading.Lock()
+
+    # -- Answerer protocol -----------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+        history: list[Turn] | None = None,
+    ) -> list[Hit]:
+        """Ranked passages for `query`."""
+        return self.retrieve(query, top_k=top_k, filters=filters, as_of=as_of, history=history).hits
+
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        history: list[Turn] | None = None,
+        as_of: date | None = None,
+    ) -> Answer:
+        """An answer with `[n]` citations, or an abstention with the closest passages."""
+        from retrieval.answer import answer_from
+
+        started = time.perf_counter()
+        k = top_k or self.settings.top_k
+        retrieval = self.retrieve(question, top_k=k, filters=filters, as_of=as_of, history=history)
+        answer = answer_from(retrieval, retriever=self)
+        if self.generator is not None and not answer.abstained:
+            from retrieval.generate import generative_answer
+
+            answer = generative_answer(retrieval, answer, generator=self.generator, retriever=self)
+        answer.took_ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    def sources(self) -> list[SourceInfo]:
+        """Outlets in the archive with article counts and date ranges."""
+        return [SourceInfo(**row) for row in self.reader.sources()]
+
+    def latest(self, *, topic: str | None = None, limit: int = 5, as_of: date | None = None) -> list[ArticleSummary]:
+        """Newest articles, or the newest about `topic` (searched, then sorted by date)."""
+        if not topic:
+            articles = self.reader.latest(limit)
+        else:
+            hits = self.retrieve(topic, top_k=max(limit * 3, 10), as_of=as_of, recent=True).hits
+            ids = list(dict.fromkeys(h.article_id for h in hits))
+            articles = self.reader.latest(limit, allowed_articles=ids) if ids else []
+        return [
+            ArticleSummary(article_id=a.id, title=a.title, source=a.source, published_at=a.published_at, url=a.url, summary=a.summary)
+            for a in articles
+        ]
+
+    # -- retrieval -------------------------------------------------------------------------
+
+    @property
+    def terms(self) -> TermStats:
+        """Document frequencies of the archive's words (counted once, cached beside the index)."""
+        if self._terms is None:
+            with self._lock:
+                if self._terms is None:
+                    self._terms = TermStats.for_reader(self.reader)
+        return self._terms
+
+    def retrieve(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+        history: list[Turn] | None = None,
+        recent: bool | None = None,
+        mode: str | None = None,
+        max_per_article: int | None = None,
+    ) -> Retrieval:
+        """The full search: filters, dense + keyword, fusion, time, diversity, outlets."""
+        s = self.settings
+        k = top_k or s.top_k
+        if k < 1:
+            raise ValueError(f"top_k must be at least 1, got {k}")
+        mode = mode or s.retrieval_mode
+        cap = s.max_per_article if max_per_article is None else max_per_article
+        explicit_as_of = as_of is not None
+        as_of = as_of or date.today()
+        filters = filters or Filters()
+        query, context_terms = search_query(question, history)
+        timeframe = parse_timeframe(question, as_of=as_of)
+        if recent is not None:
+            timeframe = TimeFrame(since=timeframe.since, until=timeframe.until, recent=recent, window_days=timeframe.window_days, phrase=timeframe.phrase)
+        notes: list[str] = []
+
+        until = filters.until
+        if explicit_as_of and s.hide_after_as_of:
+            until = min(until, as_of) if until else as_of
+        allowed = self.reader.chunk_ids_where(sources=filters.sources, since=filters.since, until=until, article_ids=filters.article_ids)
+
+        window_allowed: np.ndarray | None = None
+        if timeframe.has_window and s.question_window != "off":
+            w_until = timeframe.until + timedelta(days=s.window_slack_days) if timeframe.until else None
+            w_since = max(filter(None, [timeframe.since, filters.since])) if timeframe.since or filters.since else None
+            if w_until and until:
+                w_until = min(w_until, until)
+            window_allowed = self.reader.chunk_ids_where(sources=filters.sources, since=w_since, until=w_until, article_ids=filters.article_ids)
+            if window_allowed is not None and len(window_allowed) == 0:
+                notes.append(f"The archive has no articles from the period asked about ({timeframe.phrase}).")
+                window_allowed = None
+            elif s.question_window == "hard":
+                allowed, window_allowed = window_allowed, None
+
+        depth = max(s.candidate_k, k)
+        candidates: dict[int, Candidate] = {}
+        vector = self.embedder.encode_query(query) if mode in ("hybrid", "dense") else None
+        for restrict in ([window_allowed] if window_allowed is not None else []) + [allowed]:
+            if vector is not None:
+                for rank, (cid, cos) in enumerate(self.reader.dense_search(vector, depth, allowed=restrict)):
+                    cand = candidates.setdefault(cid, Candidate(cid))
+                    if cand.dense_rank is None:
+                        cand.dense, cand.dense_rank = cos, rank
+            if mode in ("hybrid", "keyword"):
+                for rank, (cid, bm25) in enumerate(self.reader.keyword_search(query, depth, allowed=restrict)):
+                    cand = candidates.setdefault(cid, Candidate(cid))
+                    if cand.keyword_rank is None:
+                        cand.keyword, cand.keyword_rank = bm25, rank
+        if not candidates:
+            return Retrieval(question, query, as_of, timeframe, [], {}, context_terms, 0.0, notes)
+
+        self._fuse(list(candidates.values()), mode=mode)
+        chunks = {c.chunk_id: c for c in self.reader.chunks(list(candidates))}
+        window_ids = set(window_allowed.tolist()) if window_allowed is not None else None
+        for cand in candidates.values():
+            chunk = chunks.get(cand.chunk_id)
+            if chunk is None:
+                cand.score = -1.0
+                continue
+            cand.time_factor = self._recency(chunk.published_at, as_of) if timeframe.recent else 1.0
+            cand.in_window = window_ids is None or cand.chunk_id in window_ids
+            cand.score = cand.fused * cand.time_factor * (1.0 if cand.in_window else s.window_penalty)
+
+        ranked = sorted((c for c in candidates.values() if c.chunk_id in chunks), key=lambda c: -c.score)
+        picked: list[Candidate] = []
+        per_article: dict[str, int] = {}
+        for cand in ranked:
+            article_id = chunks[cand.chunk_id].article_id
+            if cap and per_article.get(article_id, 0) >= cap:
+                continue
+            per_article[article_id] = per_article.get(article_id, 0) + 1
+            picked.append(cand)
+            if len(picked) >= k:
+                break
+
+        article_ids = list(dict.fromkeys(chunks[c.chunk_id].article_id for c in picked))
+        copies = self.reader.copies(article_ids) if article_ids else {}
+        hits = []
+        for cand in picked:
+            chunk = chunks[cand.chunk_id]
+            outlets = [chunk.source] if chunk.source else []
+            for copy in copies.get(chunk.article_id, []):
+                if copy.get("source") and copy["source"] not in outlets:
+                    outlets.append(copy["source"])
+            hits.append(
+                Hit(
+                    article_id=chunk.article_id,
+                    chunk_id=chunk.chunk_id,
+                    title=chunk.title,
+                    source=chunk.source,
+                    published_at=chunk.published_at,
+                    url=chunk.url,
+                    text=chunk.text,
+                    score=cand.score,
+                    start=chunk.start,
+                    end=chunk.end,
+                    outlets=outlets,
+                )
+            )
+        best_dense = max((c.dense for c in candidates.values() if c.dense is not None), default=0.0)
+        return Retrieval(question, query, as_of, timeframe, hits, candidates, context_terms, best_dense, notes)
+
+    def _fuse(self, candidates: Sequence[Candidate], *, mode: str) -> None:
+        s = self.settings
+        if mode == "dense":
+            for c in candidates:
+                c.fused = c.dense if c.dense is not None else 0.0
+            return
+        if mode == "keyword":
+            top = max((c.keyword or 0.0 for c in candidates), default=1.0) or 1.0
+            for c in candidates:
+                c.fused = (c.keyword or 0.0) / top
+            return
+        if s.fusion == "rrf":
+            for c in candidates:
+                c.fused = (s.dense_weight / (s.rrf_k + c.dense_rank + 1) if c.dense_rank is not None else 0.0) + (
+                    s.keyword_weight / (s.rrf_k + c.keyword_rank + 1) if c.keyword_rank is not None else 0.0
+                )
+            return
+        # Weighted: cosine is already on a comparable scale; BM25 is divided by the best one so a
+        # query's keyword scores land in [0, 1] whatever its length.
+        top_kw = max((c.keyword or 0.0 for c in candidates), default=1.0) or 1.0
+        floor_dense = min((c.dense for c in candidates if c.dense is not None), default=0.0)
+        for c in candidates:
+            dense = c.dense if c.dense is not None else floor_dense
+            c.fused = s.dense_weight * dense + s.keyword_weight * ((c.keyword or 0.0) / top_kw)
+
+    def _recency(self, published_at: str | None, as_of: date) -> float:
+        """Decay with a floor: recent articles keep their score, old ones keep at least the floor."""
+        s = self.settings
+        if not published_at:
+            return s.recency_floor
+        try:
+            published = date.fromisoformat(published_at[:10])
+        except ValueError:
+            return s.recency_floor
+        age = max(0, (as_of - published).days)
+        return s.recency_floor + (1.0 - s.recency_floor) * 0.5 ** (age / s.recency_half_life_days)
+
+    # -- articles and sentences ------------------------------------------------------------
+
+    def article_sentences(self, article_id: str) -> tuple[str, list[Sentence]]:
+        """An article's body and its sentences (with offsets into the body), cached."""
+        with self._lock:
+            cached = self._sentences.get(article_id)
+            if cached is not None:
+                self._sentences.move_to_end(article_id)
+                return cached
+        article = self.reader.article(article_id)
+        body = article.body if article is not None else ""
+        value = (body, split_sentences(body))
+        with self._lock:
+            self._sentences[article_id] = value
+            if len(self._sentences) > 1024:
+                self._sentences.popitem(last=False)
+        return value

@@ -1,0 +1,79 @@
+"""Sentence splitting with offsets, words, and question time frames: no index needed."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from retrieval.followup import is_follow_up, search_query
+from retrieval.text import content_terms, split_sentences
+from retrieval.timeframe import parse_timeframe
+from retrieval.types import Turn
+
+SEED = Path(__file__).resolve().parents[2] / "corpus" / "london-daily-iraq.txt"
+
+
+def test_sentences_are_exact_slices_of_the_seed_page() -> None:
+    text = SEED.read_text(encoding="utf-8")
+    sentences = split_sentences(text)
+    assert len(sentences) > 50
+    for s in sentences:
+        assert text[s.start : s.end] == s.text
+    quotes = [s.text for s in sentences if "Milley said" in s.text]
+    assert quotes and quotes[0].startswith("“That letter is a draft, it was a mistake")
+
+
+def test_abbreviations_and_initials_do_not_end_sentences() -> None:
+    text = 'Gen. Mark Milley spoke. He met J. K. Rowling at 5 p.m. Friday. "It is," he said. Then U.S. troops left.'
+    assert [s.text for s in split_sentences(text)] == [
+        "Gen. Mark Milley spoke.",
+        "He met J. K. Rowling at 5 p.m. Friday.",
+        '"It is," he said.',
+        "Then U.S. troops left.",
+    ]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\"”A1")), max_size=300))
+def test_sentence_offsets_hold_for_any_text(text: str) -> None:
+    previous_end = 0
+    for s in split_sentences(text, max_chars=40):
+        assert text[s.start : s.end] == s.text
+        assert s.start >= previous_end
+        assert len(s.text) <= 40
+        previous_end = s.end
+
+
+def test_content_terms_fold_case_accents_and_inflections() -> None:
+    assert content_terms("Who killed Rosselló's protesters in 2,095 cases?") == ["kill", "rossello", "protester", "2095", "cas"]
+
+
+def test_recency_words_set_a_decay_not_a_filter() -> None:
+    frame = parse_timeframe("What country elected its first leftist leader this week?", as_of=date(2022, 6, 23))
+    assert frame.recent and frame.window_days == 7 and not frame.has_window
+    assert not parse_timeframe("Which riders died in the crash in Randolph, New Hampshire?", as_of=date(2022, 6, 23)).recent
+
+
+def test_date_windows_in_the_question() -> None:
+    as_of = date(2024, 3, 10)
+    frame = parse_timeframe("What did the council decide in October 2023?", as_of=as_of)
+    assert (frame.since, frame.until) == (date(2023, 10, 1), date(2023, 10, 31))
+    frame = parse_timeframe("What changed since 1 November?", as_of=as_of)
+    assert frame.since == date(2023, 11, 1) and frame.until is None
+    frame = parse_timeframe("Who resigned between May and July 2019?", as_of=as_of)
+    assert (frame.since, frame.until) == (date(2019, 5, 1), date(2019, 7, 31))
+    frame = parse_timeframe("What did Carrie Lam announce in September during the 2019 protests?", as_of=as_of)
+    assert (frame.since, frame.until) == (date(2019, 9, 1), date(2019, 9, 30))
+    assert not parse_timeframe("Why were the Fourth of July fireworks cancelled?", as_of=as_of).has_window
+    assert not parse_timeframe("At the 1972 Democratic National Convention, who got 400 votes?", as_of=as_of).has_window
+
+
+def test_follow_up_borrows_the_subject_of_the_previous_question() -> None:
+    history = [Turn(question="Why did the US kill Suleimani in Baghdad?", answer="...")]
+    assert is_follow_up("and what did France say?")
+    query, borrowed = search_query("and what did France say?", history)
+    assert "Suleimani" in query and "suleimani" in borrowed
+    standalone, none = search_query("Who won the Eastmere Cup final in 2024?", history)
+    assert standalone == "Who won the Eastmere Cup final in 2024?" and none == []
