@@ -172,11 +172,10 @@ def _write_lock(index_dir: Path) -> Iterator[None]:
 def _iter_inputs(
     inputs: Sequence[str], *, field_map: Mapping[str, str] | None, settings: Any
 ) -> Iterator[Article | IngestProblem]:
-    from index.fetch import fetch_urls, is_url
     from index.ingest import iter_articles
 
-    urls = [i for i in inputs if is_url(i)]
-    paths = [i for i in inputs if not is_url(i)]
+    urls = [i for i in inputs if _looks_like_url(i)]
+    paths = [i for i in inputs if not _looks_like_url(i)]
     for path in paths:
         if not Path(path).exists():
             yield IngestProblem(origin=path, reason="no such file or folder")
@@ -184,12 +183,18 @@ def _iter_inputs(
     if existing:
         yield from iter_articles(existing, field_map=field_map)
     if urls:
+        from index.fetch import fetch_urls
+
         yield from fetch_urls(
             urls,
             user_agent=settings.fetch_user_agent,
             timeout=settings.fetch_timeout,
             min_interval=settings.fetch_min_interval,
         )
+
+
+def _looks_like_url(value: str) -> bool:
+    return value.split("://", 1)[0].lower() in ("http", "https") and "://" in value
 
 
 def _progress(iterable: Iterable[Any], *, enabled: bool, **kwargs: Any) -> Iterable[Any]:
