@@ -153,7 +153,7 @@ async def _load(service: Service) -> None:
         service.loading = f"loading failed: {exc}"
 
 
-async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
+async def snapshot(request: Request, response: Response) -> AsyncIterator[Snapshot]:
     """The index generation this request reads, held open until the request ends."""
     service = _service(request)
     live = service.live
@@ -166,6 +166,8 @@ async def snapshot(request: Request) -> AsyncIterator[Snapshot]:
         snap = live.acquire()
     except NotReadyError as exc:
         raise _unavailable(f"no index is served: {exc}") from None
+    # Which generation answered: lets a client (and the swap tests) tell answers apart.
+    response.headers["X-Index-Generation"] = snap.generation
     try:
         yield snap
     finally:
