@@ -222,6 +222,11 @@ def _list_run_lines(lines: list[str], content_from: int) -> set[int]:
 
 def _drop_inline_chrome(lines: list[str]) -> list[str]:
     """Remove widget lines and headline lists (under a heading) from inside the body."""
+    # run[i]: how many headline-like lines follow on from line i without a blank line.
+    run = [0] * (len(lines) + 1)
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
+        run[i] = run[i + 1] + 1 if line and (_is_headline_like(line) or _is_short(line)) else 0
     kept: list[str] = []
     i = 0
     while i < len(lines):
@@ -233,11 +238,8 @@ def _drop_inline_chrome(lines: list[str]) -> list[str]:
             j = i + 1
             while j < len(lines) and not lines[j]:
                 j += 1
-            k = j
-            while k < len(lines) and lines[k] and (_is_headline_like(lines[k]) or _is_short(lines[k])):
-                k += 1
-            if k - j >= 3:
-                i = k
+            if run[j] >= 3:
+                i = j + run[j]
                 continue
         kept.append(line)
         i += 1

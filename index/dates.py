@@ -97,7 +97,18 @@ def is_date_line(line: str) -> DateMatch | None:
     return found if len(words) <= 1 else None
 
 
+_ISO_FULL = re.compile(rf"{_ISO}")
+
+
 def _parse_text(text: str) -> str | None:
+    if _ISO_FULL.fullmatch(text):
+        # The common case in exports; the standard library reads it ~100 times faster.
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return _format(moment, has_time=len(text) > 10)
     cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE)
     cleaned = re.sub(r"\bat\b", " ", cleaned, flags=re.IGNORECASE)
     with warnings.catch_warnings():
