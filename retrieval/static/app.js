@@ -9,6 +9,8 @@
   const ENDPOINTS = { ask: "v1/ask", sources: "v1/sources" };
   const MAX_HISTORY = 10; // the API refuses more
   const REQUEST_TIMEOUT_MS = 90_000;
+  const SOURCES_ATTEMPTS = 20;
+  const SOURCES_RETRY_MS = 3_000;
   const FORM_FIELDS = new Set(["question", "since", "until", "sources"]);
 
   const $ = (id) => document.getElementById(id);
@@ -140,8 +142,9 @@
     validateDates();
   }
 
-  async function loadSources() {
+  async function loadSources(attempt = 1) {
     ui.sourcesStatus.textContent = "Loading sources…";
+    ui.sourcesStatus.classList.remove("hint-error");
     try {
       const response = await fetchWithTimeout(ENDPOINTS.sources, { headers: { Accept: "application/json" } });
       if (!response.ok) throw await errorFromResponse(response);
@@ -165,8 +168,11 @@
         ? `${sources.length} ${sources.length === 1 ? "source" : "sources"}.${span}`
         : "The archive has no sources yet.";
     } catch (error) {
-      ui.sourcesStatus.textContent = `Sources could not be loaded (${error.message}) You can still ask across all sources.`;
+      // A service that is still loading its index says 503: look again shortly, a few times.
+      const later = error.status === 503 && attempt < SOURCES_ATTEMPTS;
+      ui.sourcesStatus.textContent = `Sources could not be loaded: ${error.message}${later ? "" : " You can still ask across all sources."}`;
       ui.sourcesStatus.classList.add("hint-error");
+      if (later) window.setTimeout(() => loadSources(attempt + 1), SOURCES_RETRY_MS);
     }
   }
 
@@ -254,7 +260,9 @@
       return new RequestError("The request is too large for the server (413). Shorten the question or start a new conversation.", { kind: "http", status });
     }
     if (status === 503) {
-      return new RequestError(`The service is not ready yet (503)${reason ? `: ${reason}` : ""}. Try again in a moment.`, { kind: "http", status });
+      const retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
+      const wait = retryAfter ? `Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.` : "Try again in a moment.";
+      return new RequestError(`The service is not ready (503)${reason ? `: ${reason}` : ""}. ${wait}`, { kind: "http", status });
     }
     if (status >= 500) {
       return new RequestError(`The server failed to answer (${status}). Try again.`, { kind: "http", status });

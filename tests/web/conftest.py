@@ -53,7 +53,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, ready_timeout: float = 180.0) -> LiveServer:
+    def start(self, *, ready_path: str = "/readyz", ready_timeout: float = 180.0) -> LiveServer:
         import uvicorn
 
         # Binding here (port 0) and handing uvicorn the socket leaves no window for another
@@ -73,10 +73,10 @@ class LiveServer:
 
         self._thread = threading.Thread(target=run, name=f"uvicorn-{self.port}", daemon=True)
         self._thread.start()
-        self.wait_ready(timeout=ready_timeout)
+        self.wait_ready(ready_path, timeout=ready_timeout)
         return self
 
-    def wait_ready(self, *, timeout: float) -> None:
+    def wait_ready(self, path: str, *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         last = "no answer yet"
         with httpx.Client(timeout=5.0) as client:
@@ -84,14 +84,14 @@ class LiveServer:
                 if self.errors or (self._thread is not None and not self._thread.is_alive()):
                     raise RuntimeError(f"uvicorn stopped before it was ready: {self.errors!r}")
                 try:
-                    response = client.get(f"{self.url}/readyz")
+                    response = client.get(f"{self.url}{path}")
                     if response.status_code == 200:
                         return
                     last = f"{response.status_code} {response.text[:200]}"
                 except httpx.HTTPError as error:
                     last = repr(error)
                 time.sleep(0.2)
-        raise TimeoutError(f"{self.url}/readyz not ready after {timeout:.0f} s: {last}")
+        raise TimeoutError(f"{self.url}{path} not ready after {timeout:.0f} s: {last}")
 
     def stop(self) -> None:
         if self._server is not None:
@@ -100,13 +100,13 @@ class LiveServer:
             self._thread.join(timeout=30)
 
 
-def start_server(seed_index: Any, embedder: Any, **overrides: Any) -> LiveServer:
-    """The real service (`create_app`) over the seed index, with settings `overrides`."""
+def start_server(seed_index: Any, embedder: Any, *, ready_path: str = "/readyz", **overrides: Any) -> LiveServer:
+    """The real service (`create_app`) over the index in `seed_index`, with settings `overrides`."""
     from retrieval.api import create_app
     from tests.conftest import make_settings
 
     settings = make_settings(Path(seed_index), **overrides)
-    return LiveServer(create_app(settings, embedder=embedder)).start()
+    return LiveServer(create_app(settings, embedder=embedder)).start(ready_path=ready_path)
 
 
 @pytest.fixture(scope="module")

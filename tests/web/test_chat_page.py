@@ -507,3 +507,32 @@ def test_labels_live_region_and_contrast(browser: Any, live_server: LiveServer, 
         assert chat.page_errors == []
     finally:
         context.close()
+
+
+def test_service_without_an_index_says_why(browser: Any, embedder: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    # No index at all: the service stays up (healthz) and explains itself; so must the page.
+    server = start_server(tmp_path / "no-index", embedder, ready_path="/healthz")
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        chat = Chat(context.new_page(), server.url)
+        chat.page.goto(f"{server.url}/")
+        expect(chat.page.locator("#sources-status")).to_contain_text("Sources could not be loaded", timeout=15_000)
+        expect(chat.page.locator("#sources-status")).to_contain_text("503")
+        with chat.page.expect_response(lambda r: r.url.endswith("/v1/ask")) as info:
+            chat.page.fill("#question", SEED_QUESTION)
+            chat.page.press("#question", "Enter")
+        response = info.value
+        assert response.status == 503
+        detail = response.json()["detail"]
+        turn = chat.turns().first
+        expect(turn).to_have_attribute("data-state", "error")
+        error = turn.locator(".error-text")
+        expect(error).to_contain_text("not ready (503)")
+        expect(error).to_contain_text(squeeze(str(detail))[:60])
+        expect(turn.locator(".retry")).to_be_visible()
+        assert chat.page_errors == []
+    finally:
+        context.close()
+        server.stop()
