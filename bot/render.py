@@ -200,9 +200,15 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE_UTF16) -> list[str
         blocks.append("\n".join(f"<i>{escape(note)}</i>" for note in answer.notes))
     if answer.citations:
         lines = ["<b>Sources</b>"]
+        # Several quotes from one article share its line: "[1][3] Title (Source, date)".
+        by_article: dict[str, list[Citation]] = {}
         for citation in answer.citations:
-            line = f"[{citation.n}] {_link(citation.title, citation.url)} ({_byline(citation.source, citation.published_at)})"
-            others = [outlet for outlet in citation.outlets if outlet and outlet != citation.source]
+            by_article.setdefault(citation.article_id, []).append(citation)
+        for group in by_article.values():
+            first = group[0]
+            markers = "".join(f"[{c.n}]" for c in group)
+            line = f"{markers} {_link(first.title, first.url)} ({_byline(first.source, first.published_at)})"
+            others = [outlet for outlet in first.outlets if outlet and outlet != first.source]
             if others:
                 line += f"; also in {escape(', '.join(others))}"
             lines.append(line)
@@ -238,10 +244,12 @@ def source_keyboard(answer: Answer, key: str) -> InlineKeyboardMarkup | None:
     """One button per cited source; `key` names the answer in the bot's answer cache."""
     if not answer.citations:
         return None
-    rows = [
-        [InlineKeyboardButton(_truncate(f"[{c.n}] {c.title.strip() or c.source or 'source'}", _BUTTON_LABEL_CHARS), callback_data=f"src:{key}:{c.n}")]
-        for c in answer.citations
-    ]
+    titles = [c.title.strip() for c in answer.citations]
+    rows = []
+    for c, title in zip(answer.citations, titles, strict=True):
+        # Quotes from one article would all read alike by title; their own words tell them apart.
+        label = f"[{c.n}] “{c.quote.strip()}”" if titles.count(title) > 1 and c.quote.strip() else f"[{c.n}] {title or c.source or 'source'}"
+        rows.append([InlineKeyboardButton(_truncate(label, _BUTTON_LABEL_CHARS), callback_data=f"src:{key}:{c.n}")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -283,7 +291,10 @@ def render_start(*, bot_name: str, sources: Sequence[SourceInfo], examples: Sequ
     if sources:
         firsts = [s.first_published for s in sources if s.first_published]
         lasts = [s.last_published for s in sources if s.last_published]
-        names = ", ".join(escape(s.name) for s in sources[:8]) + (", …" if len(sources) > 8 else "")
+        shown = 10
+        names = ", ".join(escape(s.name) for s in sources[:shown])
+        if len(sources) > shown:
+            names += f" and {len(sources) - shown} more (see /sources)"
         span = f", from {_date(min(firsts))} to {_date(max(lasts))}" if firsts and lasts else ""
         total = sum(s.articles for s in sources)
         lines.append(f"\nI know {total} article{'s' if total != 1 else ''} from {names}{span}.")

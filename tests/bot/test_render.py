@@ -63,9 +63,9 @@ def check_part(part: str) -> str:
 
 def citation(n: int, *, title: str = "Council approves budget", source: str = "Daily Example", url: str | None = None,
              passage: str = "The council approved the budget on Monday. It passed 7 to 2.",
-             quote: str = "The council approved the budget on Monday.") -> Citation:
+             quote: str = "The council approved the budget on Monday.", article_id: str | None = None) -> Citation:
     start = passage.find(quote)
-    return Citation(n=n, article_id=f"a{n}", title=title, source=source, published_at="2024-03-01T09:00:00+00:00",
+    return Citation(n=n, article_id=article_id or f"a{n}", title=title, source=source, published_at="2024-03-01T09:00:00+00:00",
                     url=url or f"https://news.example/{n}?a=1&b=2", passage=passage, quote=quote,
                     quote_start=max(start, 0), quote_end=max(start, 0) + len(quote))
 
@@ -86,6 +86,21 @@ def test_answer_lists_numbered_linked_sources_with_source_and_date():
     assert '[1] <a href="https://news.example/1?a=1&amp;b=2">Council approves budget</a> (Daily Example, 2024-03-01)' in message
     assert "[2] " in message and "(Other Times, 2024-03-01)" in message
     assert "As of 2024-03-01" in text
+
+
+def test_quotes_from_one_article_share_its_source_line_and_buttons_show_their_words():
+    passage = "The council approved the budget on Monday. It passed 7 to 2."
+    answer = Answer(answer="a [1] b [2] c [3]", abstained=False, citations=[
+        citation(1, passage=passage, article_id="x"), citation(2, title="Other story", url="https://o.example/2"),
+        citation(3, passage=passage, quote="It passed 7 to 2.", article_id="x"),
+    ])
+    (message,) = render_answer(answer)
+    check_part(message)
+    assert message.count("Council approves budget") == 1
+    assert "[1][3] <a href=" in message and "[2] <a href=" in message
+    labels = [row[0].text for row in source_keyboard(answer, "k").inline_keyboard]
+    assert labels[0].startswith("[1] “The council approved") and labels[1] == "[2] Other story"
+    assert labels[2] == "[3] “It passed 7 to 2.”"
 
 
 def test_title_answer_and_source_are_escaped():
