@@ -52,6 +52,12 @@ _EXACT_FALLBACK_MAX = 65536
 
 _RECONSTRUCT_BATCH = 8192
 
+#: IVF k-means is trained on at most this many vectors per cell (and never fewer than PQ
+#: needs). 64 a cell gives centroids as good as the full set; at 1M vectors and 4096 cells
+#: training on everything would take ~4x longer on two cores for no measurable recall.
+_TRAIN_PER_LIST = 64
+_TRAIN_MIN = 65_536
+
 
 def build_vector_index(
     ids: np.ndarray,
@@ -112,7 +118,7 @@ def build_vector_index(
         m = _pq_subspaces(dim, pq_m)
         quantizer = faiss.IndexFlatIP(dim)
         inner = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
-        inner.train(vectors)
+        inner.train(_training_sample(vectors, nlist))
         inner.nprobe = min(ivf_nprobe, nlist)
         # Lets a filtered search score the few allowed vectors directly (see search_vectors);
         # it also makes removal fail loudly instead of silently corrupting IndexIDMap's ids.
@@ -292,6 +298,16 @@ def _id_map(index: faiss.Index) -> faiss.IndexIDMap2:
     if not isinstance(index, faiss.IndexIDMap2):
         raise VectorIndexError(f"expected an IndexIDMap2 from build_vector_index, got {type(index).__name__}")
     return index
+
+
+def _training_sample(vectors: np.ndarray, nlist: int) -> np.ndarray:
+    """A fixed random subset of `vectors` big enough to train `nlist` cells and the PQ codebooks."""
+    size = max(nlist * _TRAIN_PER_LIST, _TRAIN_MIN)
+    if len(vectors) <= size:
+        return vectors
+    # Seeded, so rebuilding the same vectors gives the same index.
+    rows = np.sort(np.random.default_rng(0).choice(len(vectors), size=size, replace=False))
+    return vectors[rows]
 
 
 def _pq_subspaces(dim: int, wanted: int) -> int:
