@@ -9,6 +9,7 @@
   const ENDPOINTS = { ask: "v1/ask", sources: "v1/sources" };
   const MAX_HISTORY = 10; // the API refuses more
   const REQUEST_TIMEOUT_MS = 90_000;
+  const HISTORY_ANSWER_CHARS = 8000;
   const SOURCES_ATTEMPTS = 20;
   const SOURCES_RETRY_MS = 3_000;
   const FORM_FIELDS = new Set(["question", "since", "until", "sources"]);
@@ -625,7 +626,8 @@
     try {
       const data = await postAsk(payload);
       renderAnswer(container, turnId, data);
-      state.history.push({ question: payload.question, answer: data.answer });
+      // The service caps each remembered turn (question 2000, answer 8000 characters).
+      state.history.push({ question: payload.question.slice(0, 2000), answer: data.answer.slice(0, HISTORY_ANSWER_CHARS) });
       if (state.history.length > MAX_HISTORY) state.history.splice(0, state.history.length - MAX_HISTORY);
       container.closest(".turn").dataset.state = data.abstained ? "abstained" : "answered";
     } catch (error) {
