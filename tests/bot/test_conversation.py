@@ -258,3 +258,26 @@ async def test_too_long_question_is_refused(start_bot, retriever):
         await alice.say("why " * 300)
         reply = await alice.reply()
     assert "too long" in reply.text and "1,000" in reply.text
+
+
+async def test_follow_ups_use_each_users_own_recent_turns_and_new_forgets(start_bot, retriever):
+    follow_up = "How much will it cost?"
+    alone = retriever.ask(follow_up).answer.split(" [1]")[0]
+    assert "2.3 million euros" not in alone  # without the dam question it is read as another story
+    async with start_bot(retriever) as env:
+        alice = env.user(user_id=2001, chat_id=-5002, first_name="Alice")
+        bob = env.user(user_id=2002, chat_id=-5002, first_name="Bob")
+        await alice.command(f"/ask {DAM_QUESTION}")
+        await alice.reply()
+        await bob.command("/ask When were the snow leopard cubs born?")
+        await bob.reply()
+        # Bob spoke last, but Alice's follow-up is read against Alice's question.
+        await alice.command(f"/ask {follow_up}")
+        followed = await alice.reply()
+        await alice.command("/new")
+        forgot = await alice.reply()
+        await alice.command(f"/ask {follow_up}")
+        fresh = await alice.reply()
+    assert "2.3 million euros" in visible(followed.text).split(" [1]")[0]
+    assert "afresh" in forgot.text
+    assert visible(fresh.text).split(" [1]")[0] == alone
