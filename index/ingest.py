@@ -15,7 +15,6 @@ becomes an `IngestProblem(origin, reason, line)` and the walk goes on.
 from __future__ import annotations
 
 import codecs
-import html
 import json
 import os
 import re
@@ -30,7 +29,7 @@ from charset_normalizer import from_bytes
 from index.clean import looks_like_scraped_page, parse_scraped_page, take_byline
 from index.dates import to_iso
 from index.errors import PageParseError
-from index.extract import article_from_html
+from index.extract import article_from_html, fragment_text
 from index.models import Article, IngestProblem, normalize_body
 
 __all__ = ["FIELD_ALIASES", "SUPPORTED_SUFFIXES", "iter_articles"]
@@ -505,16 +504,8 @@ def _body_text(value: Any) -> str:
         return ""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     if _HTML_IN_TEXT.search(text):
-        text = _html_fragment_text(text)
+        text = fragment_text(text)
     return _paragraphs(text)
-
-
-def _html_fragment_text(fragment: str) -> str:
-    """Text of an HTML fragment a record carries as its body (feeds and CMS exports do)."""
-    text = re.sub(r"(?i)<br\s*/?>", "\n", fragment)
-    text = re.sub(r"(?i)</(?:p|div|li|h[1-6]|blockquote)>", "\n\n", text)
-    text = re.sub(r"<[^<>]{1,4000}>", "", text)
-    return html.unescape(text)
 
 
 def _paragraphs(text: str) -> str:
@@ -549,7 +540,7 @@ def _one_line(value: Any) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         text = str(value)
         if _HTML_IN_TEXT.search(text):
-            text = _html_fragment_text(text)
+            text = fragment_text(text)
         return re.sub(r"\s+", " ", text).strip()
     return ""
 
