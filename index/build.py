@@ -407,6 +407,11 @@ def _fill_generation(
     if mode == "rebuild" and prev_path is not None:
         db.execute("ATTACH DATABASE ? AS prev", [f"file:{prev_path / STORE_DB}?mode=ro"])
         prev_alias = "prev"
+        if db.execute("PRAGMA prev.user_version").fetchone()[0] != SCHEMA_VERSION:
+            # Rows of an older schema cannot be copied as they are: rebuild them from the inputs
+            # (their vectors still come from the cache).
+            db.execute("DETACH DATABASE prev")
+            prev_alias = None
     before = _content_digest(db, prev_alias) if prev_alias else _content_digest(db, "main")
     writer = _GenerationWriter(db, chunker=chunker, chunking_sig=chunking_sig, threshold=settings.near_duplicate_threshold)
 
