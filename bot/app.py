@@ -203,7 +203,11 @@ def make_answerer(settings: Settings, *, api_url: str | None = None) -> Answerer
     # Heavy imports (torch, faiss) only when retrieval really runs in this process.
     from index.embed import load_embedder
     from index.store import IndexReader
-    from retrieval import Retriever
+
+    try:
+        from retrieval import Retriever
+    except ImportError:  # retrieval/__init__.py does not re-export it (yet)
+        from retrieval.search import Retriever
 
     embedder = load_embedder(settings.model, backend=settings.embed_backend)
     reader = IndexReader.open(settings.index_dir)

@@ -75,3 +75,67 @@ async def test_bot_over_the_http_service_and_when_it_is_down(start_bot, service)
         down.close()
     assert "14 metres" in html.unescape(re.sub(r"<[^>]+>", "", reply.text))
     assert "not reachable" in failed.text and "127.0.0.1" not in failed.text
+
+
+def test_make_answerer_picks_http_or_in_process(monkeypatch, bot_index, embedder):
+    import index.embed
+    from bot.app import make_answerer
+
+    remote = make_answerer(make_settings(bot_index), api_url="http://127.0.0.1:8000")
+    assert isinstance(remote, RemoteAnswerer) and remote.api_url == "http://127.0.0.1:8000"
+    remote.close()
+    # In-process: the real reader and retriever; the session's model stands in for a second load.
+    monkeypatch.setattr(index.embed, "load_embedder", lambda *args, **kwargs: embedder)
+    local = make_answerer(make_settings(bot_index))
+    assert "14 metres" in local.ask(DAM_QUESTION).answer
+
+
+@pytest.mark.node
+def test_run_bot_polls_until_interrupted(emulator, service, tmp_path):
+    """`run_bot` as `newsbot bot --api-url` runs it: a separate process, stopped by Ctrl-C."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.conftest import ROOT
+
+    from .telegram_user import new_token
+
+    token = new_token()
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_BASE_URL": f"{emulator}/bot",
+        "NEWSBOT_INDEX_DIR": str(tmp_path / "no-index"),  # must not be needed with an API URL
+    }
+    code = f"from newsbot.settings import Settings; from bot.app import run_bot; run_bot(Settings(_env_file=None), api_url={service.url!r})"
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        with httpx.Client(base_url=emulator, timeout=10) as http:
+            user = {"id": 3001, "is_bot": False, "first_name": "Cli"}
+            chat = {"id": 3001, "type": "private", "first_name": "Cli"}
+            message = {"botToken": token, "from": user, "chat": chat, "date": int(time.time()), "text": DAM_QUESTION}
+            assert http.post("/sendMessage", json=message).json()["ok"]
+            deadline = time.monotonic() + 60
+            replies: list = []
+            while not replies:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "no answer from the bot process"
+                replies = http.post("/getUpdates", json={"token": token, "chatId": 3001}).json()["result"]
+                time.sleep(0.05)
+        assert "14 metres" in json.dumps(replies[0]["message"]["text"])
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            returncode = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    stderr = process.stderr.read() if process.stderr else ""
+    assert returncode == 0, stderr
+    assert "Traceback" not in stderr
