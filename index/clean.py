@@ -39,6 +39,10 @@ _REPEAT_WINDOW = 3
 _HEADLINE_MAX_CHARS = 300
 # A short line: a widget label ("Close", "Newsletter") or a list heading ("Read next").
 _SHORT_MAX_WORDS = 6
+# Longer than this, a glued line under a heading is a paragraph, not a link in a list.
+_LIST_ITEM_MAX_CHARS = 200
+# Lines at least this long are taken as paragraphs when judging how a page separates them.
+_PARAGRAPH_MIN_CHARS = 80
 _SHORT_MAX_CHARS = 50
 # A run of lines counts as a list of headlines when this share of it looks like headlines.
 _STANDFIRST_MAX_CHARS = 400
@@ -189,7 +193,7 @@ def _chrome_start(lines: list[str], content_from: int) -> int:
     heading), headline-like (no sentence ending), or part of a run of lines that is mostly
     headlines. The first real paragraph met stops the walk.
     """
-    in_list = _list_run_lines(lines, content_from)
+    in_list = _list_run_lines(lines, content_from) | _headed_list_lines(lines, content_from)
     start = len(lines)
     for i in range(len(lines) - 1, content_from - 1, -1):
         line = lines[i]
@@ -218,6 +222,42 @@ def _list_run_lines(lines: list[str], content_from: int) -> set[int]:
         if any(n and not _is_short(n) and _is_headline_like(n) for n in neighbours):
             result.add(i)
     return result
+
+
+def _headed_list_lines(lines: list[str], content_from: int) -> set[int]:
+    """Indices of lines in a list under a heading ("You may also like"), full stops or not.
+
+    On a page whose paragraphs are set off by blank lines, a heading followed by a run of
+    short lines glued together is a list of links, whatever punctuation the items carry.
+    Where paragraphs are glued too, the shape says nothing and this finds nothing.
+    """
+    if not _blank_separated(lines, content_from):
+        return set()
+    result: set[int] = set()
+    i = content_from
+    while i < len(lines):
+        if not (lines[i] and _is_short(lines[i]) and any(ch.isalpha() for ch in lines[i])):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j]:
+            j += 1
+        k = j
+        while k < len(lines) and lines[k] and len(lines[k]) <= _LIST_ITEM_MAX_CHARS:
+            k += 1
+        if k - j >= 2:
+            result.update(range(j, k))
+        i = max(k, i + 1)
+    return result
+
+
+def _blank_separated(lines: list[str], content_from: int) -> bool:
+    """Whether the page's long paragraphs are followed by a blank line (most of them)."""
+    long_lines = [i for i in range(content_from, len(lines)) if len(lines[i]) >= _PARAGRAPH_MIN_CHARS]
+    if not long_lines:
+        return False
+    followed = sum(1 for i in long_lines if i + 1 >= len(lines) or not lines[i + 1])
+    return followed * 2 > len(long_lines)
 
 
 def _drop_inline_chrome(lines: list[str]) -> list[str]:

@@ -144,3 +144,30 @@ def test_page_without_body_is_refused() -> None:
     assert caught.value.origin == "empty-page.txt"
     with pytest.raises(PageParseError):
         parse_scraped_page("   \n\n", origin="blank.txt")
+
+
+def test_list_items_with_full_stops_under_a_heading_and_a_timed_byline() -> None:
+    path = PAGES / "northern-post-minister.txt"
+    article = parse_scraped_page(path.read_text(encoding="utf-8"), origin=str(path))
+    assert article.source == "Northern Post"
+    assert (article.published_at, article.date_source, article.author) == ("2026-11-24T18:05:00+00:00", "byline", "Jo Park")
+    assert article.metadata["page_date"] == "2026-11-25"
+    # The related items end with full stops like sentences; being a glued run under a heading
+    # on a page that separates its paragraphs with blank lines gives them away.
+    assert article.body.split("\n\n") == [
+        "The housing minister resigned on Tuesday night after the statistics office said the figures she quoted were wrong.",
+        "She had told parliament that 40,000 homes were built last year; the real number was 28,000.",
+        "Her deputy will take over the department until a new minister is appointed.",
+    ]
+
+
+def test_page_without_blank_lines_between_paragraphs() -> None:
+    path = PAGES / "island-times-festival.txt"
+    article = parse_scraped_page(path.read_text(encoding="utf-8"), origin=str(path))
+    assert (article.source, article.published_at, article.metadata["tagline"]) == ("The Island Times", "2025-03-01", "Island news since 1902")
+    assert article.summary is None
+    assert article.body.split("\n\n") == [
+        "Forty thousand people visited the harbour festival over the weekend, organisers said, the most since it began in 1987.",
+        "The fireworks on Saturday night were cancelled because of wind.",
+        '"The crowds were wonderful," said organiser Dee Hart.',
+    ]

@@ -225,3 +225,28 @@ def test_options_are_checked_before_any_request() -> None:
 )
 def test_is_url(text: str, expected: bool) -> None:
     assert is_url(text) is expected
+
+
+def test_json_feed_and_entries_without_a_link(site: Site) -> None:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Example Local News (JSON)",
+        "items": [
+            {"id": "lib", "url": f"{site.base}/news/library.html", "title": "Library opens late", "date_published": "2026-11-23T18:00:00Z"},
+            {
+                "id": "note-7",
+                "title": "Bin collections move to Tuesday",
+                "content_html": "<p>Bin collections in the old town move from Monday to Tuesday from next week.</p>",
+                "date_published": "2026-11-24T09:00:00Z",
+                "authors": [{"name": "Town Hall"}],
+            },
+        ],
+    }
+    site.routes["/feed.json"] = (200, "application/feed+json", json.dumps(feed).encode("utf-8"))
+    articles, problems = _split(_fetch([f"{site.base}/feed.json"], min_interval=0.0))
+    assert problems == {}
+    library = articles[f"{site.base}/news/library.html"]
+    assert (library.title, library.published_at) == ("Library opens until midnight during exams", "2026-11-23T18:00:00+00:00")
+    bins = articles[f"{site.base}/feed.json#note-7"]
+    assert (bins.title, bins.author, bins.url, bins.source) == ("Bin collections move to Tuesday", "Town Hall", None, "Example Local News (JSON)")
+    assert bins.body == "Bin collections in the old town move from Monday to Tuesday from next week."
