@@ -37,14 +37,13 @@ _HEADER_SCAN = 12
 _REPEAT_WINDOW = 3
 # Longer than this, a line is a paragraph, not a headline in a list.
 _HEADLINE_MAX_CHARS = 300
-# A short line: a widget label ("Close", "Newsletter") or a list heading ("Read next").
-_SHORT_MAX_WORDS = 6
 # Longer than this, a glued line under a heading is a paragraph, not a link in a list.
 _LIST_ITEM_MAX_CHARS = 200
 # Lines at least this long are taken as paragraphs when judging how a page separates them.
 _PARAGRAPH_MIN_CHARS = 80
+# A short line: a widget label ("Close", "Newsletter") or a list heading ("Read next").
+_SHORT_MAX_WORDS = 6
 _SHORT_MAX_CHARS = 50
-# A run of lines counts as a list of headlines when this share of it looks like headlines.
 _STANDFIRST_MAX_CHARS = 400
 _BYLINE_MAX_CHARS = 160
 
@@ -108,7 +107,7 @@ def parse_scraped_page(text: str, *, origin: str) -> Article:
         byline_date = _dateline_date(body_lines[0], reference=header_date)
 
     summary = _standfirst(lines, content_from, end, body_lines)
-    if not body_lines or (summary is not None and len(body_lines) < 2):
+    if not body_lines:
         raise PageParseError(origin, "page has a title but no body text")
 
     metadata: dict[str, object] = {"format": "scraped_page"}
@@ -190,8 +189,8 @@ def _chrome_start(lines: list[str], content_from: int) -> int:
     """Index of the first line of the trailing chrome (len(lines) when there is none).
 
     Walking up from the end, a line is chrome when it is blank, short (a widget or a list
-    heading), headline-like (no sentence ending), or part of a run of lines that is mostly
-    headlines. The first real paragraph met stops the walk.
+    heading), headline-like (no sentence ending), next to such a headline, or in a list under a
+    heading. The first real paragraph met stops the walk.
     """
     in_list = _list_run_lines(lines, content_from) | _headed_list_lines(lines, content_from)
     start = len(lines)

@@ -16,6 +16,7 @@ import urllib.robotparser
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -97,6 +98,8 @@ def _fetch_all(urls: list[str], fetcher: _PoliteFetcher, seen: Callable[[str], b
 
 
 def _fetch_one(url: str, fetcher: _PoliteFetcher, seen: Callable[[str], bool] | None, done: set[str]) -> Iterator[Article | IngestProblem]:
+    if canonical_url(url) in done:
+        return  # an article page a feed earlier in this call already brought in
     response = fetcher.get(url)
     if isinstance(response, IngestProblem):
         yield response
@@ -123,11 +126,11 @@ def _fetch_one(url: str, fetcher: _PoliteFetcher, seen: Callable[[str], bool] | 
         done.add(key)
         if seen is not None and seen(link):
             continue
-        page = fetcher.get(link)
-        if isinstance(page, IngestProblem):
-            yield page
-            continue
-        yield _page_article(link, page, entry=entry, feed=feed)
+        try:
+            page = fetcher.get(link)
+            yield page if isinstance(page, IngestProblem) else _page_article(link, page, entry=entry, feed=feed)
+        except Exception as exc:  # noqa: BLE001 - one odd page must not cost the feed's other entries
+            yield IngestProblem(link, f"could not be processed ({type(exc).__name__}: {exc})")
 
 
 # --- HTTP ------------------------------------------------------------------------------
@@ -183,6 +186,14 @@ class _PoliteFetcher:
         """The response, or why there is none."""
         self._wait_for(url)
         try:
+            return self._download(url)
+        finally:
+            # The interval runs from the end of the last exchange with the host, so a slow
+            # response never lets the next request follow it too closely.
+            self._last_request[_host(url)] = time.monotonic()
+
+    def _download(self, url: str) -> _Response | str:
+        try:
             with self._client.stream("GET", url, headers=self._headers, timeout=self._timeout) as response:
                 chunks: list[bytes] = []
                 size = 0
@@ -207,13 +218,11 @@ class _PoliteFetcher:
             return f"invalid URL: {exc}"
 
     def _wait_for(self, url: str) -> None:
-        host = (urlsplit(url).hostname or "").lower()
-        last = self._last_request.get(host)
+        last = self._last_request.get(_host(url))
         if last is not None:
             delay = last + self._min_interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        self._last_request[host] = time.monotonic()
 
     def _allowed(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -235,10 +244,15 @@ class _PoliteFetcher:
         return rules
 
 
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def _reason(status: int) -> str:
     try:
-        from http import HTTPStatus
-
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
