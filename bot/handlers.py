@@ -123,7 +123,8 @@ class BotHandlers:
         message = _message(update)
         async with self._failures_reported(message):
             found = await asyncio.to_thread(self.answerer.sources)
-            await message.reply_html(render.render_sources(found))
+            for part in render.render_sources(found):
+                await message.reply_html(part)
 
     async def latest(self, update: Update, context: Context) -> None:
         """/latest [topic]: the newest articles, optionally about a topic."""

@@ -182,11 +182,14 @@ def _truncate(text: str, limit: int) -> str:
 def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE_UTF16) -> list[str]:
     """The answer with its `[n]` markers, then its numbered sources; one or more messages."""
     blocks: list[str] = []
+    notes = "\n".join(f"<i>{escape(note)}</i>" for note in answer.notes)
     if answer.abstained:
         blocks.append(
             "I could not find an answer to that in the news archive.\n"
             "<i>Try rephrasing: name the people, places or events, or ask about a shorter period.</i>"
         )
+        if notes:
+            blocks.append(notes)
         if answer.closest:
             lines = ["<b>Closest passages</b> (not an answer):"]
             for hit in answer.closest[:3]:
@@ -196,8 +199,8 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE_UTF16) -> list[str
         blocks.append(escape(answer.answer.strip()))
         if answer.as_of:
             blocks.append(f"<i>As of {escape(answer.as_of[:10])}.</i>")
-    if answer.notes:
-        blocks.append("\n".join(f"<i>{escape(note)}</i>" for note in answer.notes))
+        if notes:
+            blocks.append(notes)
     if answer.citations:
         lines = ["<b>Sources</b>"]
         # Several quotes from one article share its line: "[1][3] Title (Source, date)".
@@ -258,17 +261,17 @@ def back_keyboard(key: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton("« Back to the answer", callback_data=f"back:{key}")]])
 
 
-def render_sources(sources: Sequence[SourceInfo]) -> str:
-    """`/sources`: each outlet with its article count and date range."""
+def render_sources(sources: Sequence[SourceInfo]) -> list[str]:
+    """`/sources`: each outlet with its article count and date range (as many messages as it takes)."""
     if not sources:
-        return "The archive is empty: no sources have been indexed yet."
+        return ["The archive is empty: no sources have been indexed yet."]
     lines = [f"<b>Sources in the archive</b> ({len(sources)})"]
     for info in sources:
         lines.append(
             f"• {escape(info.name)}: {info.articles} article{'s' if info.articles != 1 else ''}, "
             f"{_date(info.first_published)} to {_date(info.last_published)}"
         )
-    return split_html("\n".join(lines))[0]
+    return split_html("\n".join(lines))
 
 
 def render_latest(articles: Sequence[ArticleSummary], *, topic: str | None = None) -> str:

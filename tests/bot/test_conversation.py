@@ -252,6 +252,18 @@ async def test_exception_in_retrieval_gives_a_polite_message(start_bot, retrieve
     assert any(r.exc_info and "faiss exploded" in str(r.exc_info[1]) for r in caplog.records)
 
 
+async def test_abstention_is_said_plainly_with_a_hint(start_bot, retriever):
+    question = "What is the capital of Mongolia?"
+    assert retriever.ask(question).abstained
+    async with start_bot(retriever) as env:
+        alice = env.user()
+        await alice.say(question)
+        reply = await alice.reply()
+    text = visible(reply.text)
+    assert "could not find an answer" in text and "rephrasing" in text
+    assert "Sources" not in text and not reply.buttons
+
+
 async def test_too_long_question_is_refused(start_bot, retriever):
     async with start_bot(retriever) as env:
         alice = env.user()

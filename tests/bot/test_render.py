@@ -130,6 +130,8 @@ def test_abstention_is_plain_with_a_hint_and_closest_passages_marked():
     assert "rephrasing" in text
     assert "not an answer" in text
     assert "Harbour &lt;plan&gt;" in message
+    (with_note,) = render_answer(Answer(answer="", abstained=True, citations=[], closest=[hit], notes=["Closest below <x>."]))
+    assert with_note.index("Closest below &lt;x&gt;.") < with_note.index("Closest passages")
 
 
 def test_long_answer_with_emoji_splits_below_4096_utf16_units():
@@ -236,8 +238,11 @@ def test_keyboards_one_button_per_source_and_a_back_button():
 
 
 def test_sources_and_latest_listings_escape_names():
-    html = render_sources([SourceInfo("A&B", 3, "2024-01-01", "2024-02-01")])
+    (html,) = render_sources([SourceInfo("A&B", 3, "2024-01-01", "2024-02-01")])
     assert "A&amp;B: 3 articles, 2024-01-01 to 2024-02-01" in html
+    many = render_sources([SourceInfo(f"Outlet {n} 📰", n, "2024-01-01", "2024-02-01") for n in range(400)])
+    assert len(many) > 1 and all(utf16_len(part) <= MAX_MESSAGE_UTF16 for part in many)
+    assert "Outlet 399 📰: 399 articles" in many[-1]
     html = render_latest([ArticleSummary("x", "Title <1>", "S&S", "2024-01-02T00:00:00Z", "https://e.x/1")], topic="a<b")
     check_part(html)
     assert "Title &lt;1&gt;" in html and "a&lt;b" in html
