@@ -101,7 +101,11 @@ def _check_field_map(field_map: Mapping[str, str] | None) -> dict[str, str]:
 
 def _walk(paths: Iterable[str | Path], mapping: dict[str, str]) -> Iterator[Article | IngestProblem]:
     for raw in paths:
-        path = Path(raw)
+        try:
+            path = Path(raw)
+        except TypeError:
+            yield IngestProblem(repr(raw), "not a file or folder path")
+            continue
         try:
             if path.is_dir():
                 for item in _files_under(path):
@@ -113,8 +117,8 @@ def _walk(paths: Iterable[str | Path], mapping: dict[str, str]) -> Iterator[Arti
                 yield from _read_file_safely(path, mapping, explicit=True)
             else:
                 yield IngestProblem(str(path), "no such file or folder")
-        except OSError as exc:
-            yield IngestProblem(str(path), f"cannot be read: {exc.strerror or exc}")
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            yield IngestProblem(str(path), f"cannot be read: {getattr(exc, 'strerror', None) or exc}")
 
 
 def _files_under(root: Path) -> Iterator[Path | IngestProblem]:

@@ -334,3 +334,9 @@ def test_no_input_can_raise_out(tmp_path: Path) -> None:
     # Every file was accounted for by at least one article or problem.
     assert origins == {str(p) for p in tmp_path.iterdir()}
     assert len(origins) == count
+
+
+def test_odd_paths_are_problems_not_exceptions() -> None:
+    items = list(iter_articles(["bad\x00name.txt", None, FIXTURES / "note.txt"]))  # type: ignore[list-item]
+    assert [type(item).__name__ for item in items] == ["IngestProblem", "IngestProblem", "Article"]
+    assert items[1].origin == "None" and items[1].reason == "not a file or folder path"  # type: ignore[union-attr]
