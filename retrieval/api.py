@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -47,7 +47,9 @@ from retrieval.api_models import (
     ReloadResponse,
     SearchResponse,
     SourcesResponse,
-    clean_text,
+    NO_NUL_PATTERN,
+    URL_PATTERN,
+    trimmed_text,
 )
 from retrieval.http_guards import BodyLimitMiddleware, RateLimitMiddleware, TokenBuckets
 from retrieval.http_metrics import MetricsMiddleware, ServiceMetrics
@@ -193,8 +195,8 @@ async def require_admin(request: Request, credentials: Annotated[HTTPAuthorizati
 
 # --- query models -------------------------------------------------------------------------------
 
-_QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(clean_text)]
-_NameText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(clean_text)]
+_QueryText = trimmed_text(500)
+_NameText = trimmed_text(200)
 
 
 class SearchQuery(BaseModel):
@@ -298,10 +300,16 @@ _INGEST_BODY = {
                 "type": "object",
                 "required": ["file"],
                 "properties": {
-                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": _MAX_FILES, "description": "HTML pages or text files."},
-                    "source": {"type": "string", "maxLength": 200, "description": "Outlet name for the uploaded files."},
-                    "url": {"type": "string", "maxLength": 2048, "description": "Link of the uploaded page."},
-                    "published_at": {"type": "string", "maxLength": 64, "description": "Publication date of the uploaded files."},
+                    "file": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "minItems": 1,
+                        "maxItems": _MAX_FILES,
+                        "description": "HTML pages or text files.",
+                    },
+                    "source": {"type": "string", "maxLength": 200, "pattern": NO_NUL_PATTERN, "description": "Outlet name for the uploaded files."},
+                    "url": {"type": "string", "maxLength": 2048, "pattern": URL_PATTERN, "description": "Link of the uploaded page."},
+                    "published_at": {"type": "string", "format": "date", "description": "Publication date of the uploaded files."},
                 },
             }
         },

@@ -10,7 +10,8 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, StringConstraints, ValidationInfo, field_validator
+from pydantic.json_schema import JsonSchemaValue
 
 __all__ = [
     "AdminIngestResponse",
@@ -34,6 +35,7 @@ __all__ = [
     "SourcesResponse",
     "TurnIn",
     "clean_text",
+    "trimmed_text",
 ]
 
 #: Most articles one admin request may carry (a bigger batch belongs to `newsbot index add`).
@@ -55,21 +57,47 @@ def clean_text(value: str) -> str:
     return value
 
 
-def _trimmed(max_length: int, *, min_length: int = 1) -> Any:
+#: What `clean_text` and stripping accept, said in the schema (JSON Schema patterns are
+#: unanchored): no NUL anywhere, and for required text at least one non-space character.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+SOME_TEXT_PATTERN = "^[^\\x00]*\\S[^\\x00]*$"
+
+
+class DocumentPattern:
+    """Puts a `pattern` into a field's JSON schema without pydantic enforcing it.
+
+    The validators give the precise message ("must not contain NUL characters"); the pattern
+    tells clients (and the schema fuzzer) the same rule up front.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
+
+
+def trimmed_text(max_length: int, *, min_length: int = 1) -> Any:
     """A text field: surrounding whitespace dropped, then its length checked."""
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
         AfterValidator(clean_text),
+        DocumentPattern(SOME_TEXT_PATTERN if min_length else NO_NUL_PATTERN),
     ]
 
 
-Question = _trimmed(2000)
-SourceName = _trimmed(200)
-ShortText = _trimmed(1000)
-Title = _trimmed(500)
-Body = _trimmed(1_000_000)
-DateText = _trimmed(64)
+Question = trimmed_text(2000)
+SourceName = trimmed_text(200)
+ShortText = trimmed_text(1000)
+Title = trimmed_text(500)
+Body = trimmed_text(1_000_000)
+DateText = trimmed_text(64)
+
+
+URL_PATTERN = "^\\s*https?://[^/?#\\s\\x00]+[^\\x00]*$"
 
 
 def _check_url(value: str | None) -> str | None:
@@ -89,8 +117,8 @@ class TurnIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: Annotated[str, StringConstraints(max_length=2000), AfterValidator(clean_text)]
-    answer: Annotated[str, StringConstraints(max_length=8000), AfterValidator(clean_text)]
+    question: Annotated[str, StringConstraints(max_length=2000), AfterValidator(clean_text), DocumentPattern(NO_NUL_PATTERN)]
+    answer: Annotated[str, StringConstraints(max_length=8000), AfterValidator(clean_text), DocumentPattern(NO_NUL_PATTERN)]
 
 
 class AskRequest(BaseModel):
@@ -143,11 +171,17 @@ class ArticleIn(BaseModel):
 
     title: Title = Field(description="Headline.")  # type: ignore[valid-type]
     body: Body = Field(description="Full article text.")  # type: ignore[valid-type]
-    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_check_url)] | None = Field(
+    url: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_check_url), DocumentPattern(URL_PATTERN)
+    ] | None = Field(
         None, description="Canonical link; also what makes the article's id stable across edits."
     )
     source: SourceName | None = Field(None, description="Outlet name.")  # type: ignore[valid-type]
-    published_at: DateText | None = Field(None, description="Publication date or datetime, ISO 8601 preferred.")  # type: ignore[valid-type]
+    published_at: DateText | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Publication date or datetime: ISO 8601 (`2024-05-14`, `2024-05-14T09:30:00Z`); common written forms are read too.",
+        json_schema_extra={"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}, {"type": "null"}]},
+    )
     author: ShortText | None = Field(None, description="Byline.")  # type: ignore[valid-type]
     category: SourceName | None = Field(None, description="Section or topic.")  # type: ignore[valid-type]
     summary: ShortText | None = Field(None, description="Standfirst.")  # type: ignore[valid-type]
