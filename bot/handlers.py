@@ -194,11 +194,12 @@ class BotHandlers:
         logger.error("bot.unhandled_error", exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
+        if update.callback_query:
+            # It may have been answered already (a failed edit after the answer); that is fine.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
         try:
-            if update.callback_query:
-                await update.callback_query.answer(self.texts.failed, show_alert=True)
-            else:
-                await context.bot.send_message(update.effective_chat.id, self.texts.failed)
+            await context.bot.send_message(update.effective_chat.id, self.texts.failed)
         except TelegramError:
             logger.warning("bot.error_reply_failed", exc_info=True)
 

@@ -264,6 +264,21 @@ async def test_abstention_is_said_plainly_with_a_hint(start_bot, retriever):
     assert "Sources" not in text and not reply.buttons
 
 
+async def test_unexpected_telegram_failure_reaches_the_error_handler(start_bot, retriever, caplog):
+    async with start_bot(retriever) as env:
+        alice = env.user()
+        await alice.say(DAM_QUESTION)
+        answer = await alice.reply()
+        # A tap on a message Telegram no longer has: the edit fails with a 400 inside the handler.
+        gone = type(answer)(message_id=987654, text=answer.text, parse_mode="HTML", reply_markup=answer.reply_markup)
+        with caplog.at_level("ERROR", logger="newsbot.bot"):
+            await alice.tap(gone, answer.buttons[0]["callback_data"])
+            apology = await alice.reply()
+    assert apology.text.startswith("Sorry, something went wrong")
+    assert "message to edit not found" not in apology.text and "BadRequest" not in apology.text
+    assert any(r.getMessage() == "bot.unhandled_error" and r.exc_info for r in caplog.records)
+
+
 async def test_too_long_question_is_refused(start_bot, retriever):
     async with start_bot(retriever) as env:
         alice = env.user()
