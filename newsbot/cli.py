@@ -298,6 +298,51 @@ def evaluate_command(
     typer.echo(f"\nresults: {target}")
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default: NEWSBOT_HOST).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=1, max=65535, help="Port to bind (default: NEWSBOT_PORT).")] = None,
+    build_if_missing: Annotated[
+        bool, typer.Option("--build-if-missing", help="When there is no index yet, index NEWSBOT_CORPUS_DIR first.")
+    ] = False,
+) -> None:
+    """Serve the HTTP API and the chat page (uvicorn); the model and index load once, at start."""
+    import uvicorn
+
+    from index.errors import NewsbotIndexError
+    from index.store import current_generation
+    from retrieval.api import create_app
+
+    settings = _settings()
+    embedder = None
+    if build_if_missing and current_generation(settings.index_dir) is None:
+        from index.build import update_index
+        from index.embed import load_embedder
+
+        typer.echo(f"no index in {settings.index_dir}: indexing {settings.corpus_dir} first", err=True)
+        try:
+            # Loaded once: the build and the service share it.
+            embedder = load_embedder(settings.model, backend=settings.embed_backend)
+            report = update_index(
+                settings.index_dir,
+                embedder=embedder,
+                settings=settings,
+                inputs=[str(settings.corpus_dir)],
+                mode="rebuild",
+                progress=sys.stderr.isatty(),
+            )
+        except NewsbotIndexError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted before the first index was built", code=130)
+        for problem in report.problems:
+            typer.echo(f"skipped {problem}", err=True)
+        typer.echo(report.summary(), err=True)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"serving on http://{bind_host}:{bind_port} (API docs at /docs)", err=True)
+    uvicorn.run(create_app(settings, embedder=embedder), host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
