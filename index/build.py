@@ -170,7 +170,7 @@ def _write_lock(index_dir: Path) -> Iterator[None]:
 
 
 def _iter_inputs(
-    inputs: Sequence[str], *, field_map: Mapping[str, str] | None, settings: Any
+    inputs: Sequence[str], *, field_map: Mapping[str, str] | None, settings: Any, seen: Any = None
 ) -> Iterator[Article | IngestProblem]:
     from index.ingest import iter_articles
 
@@ -190,6 +190,7 @@ def _iter_inputs(
             user_agent=settings.fetch_user_agent,
             timeout=settings.fetch_timeout,
             min_interval=settings.fetch_min_interval,
+            seen=seen,
         )
 
 
@@ -427,7 +428,15 @@ def _fill_generation(
     # 2. articles in
     t0 = time.perf_counter()
     pending: list[tuple[int, str, str]] = []
-    stream = itertools.chain(articles, _iter_inputs(inputs, field_map=field_map, settings=settings) if inputs else ())
+    def seen(url: str) -> bool:
+        # A feed polled again should not fetch the entries the index already holds.
+        key = canonical_url(url)
+        return db.execute(
+            "SELECT 1 FROM articles WHERE canonical_url = ? UNION ALL SELECT 1 FROM copies WHERE url = ? LIMIT 1", [key, url]
+        ).fetchone() is not None
+
+    inputs_stream = _iter_inputs(inputs, field_map=field_map, settings=settings, seen=seen) if inputs else ()
+    stream = itertools.chain(articles, inputs_stream)
     for item in _progress(stream, enabled=progress, desc="reading", unit=" articles"):
         if isinstance(item, IngestProblem):
             report.problems.append(item)

@@ -250,3 +250,25 @@ def test_json_feed_and_entries_without_a_link(site: Site) -> None:
     bins = articles[f"{site.base}/feed.json#note-7"]
     assert (bins.title, bins.author, bins.url, bins.source) == ("Bin collections move to Tuesday", "Town Hall", None, "Example Local News (JSON)")
     assert bins.body == "Bin collections in the old town move from Monday to Tuesday from next week."
+
+
+def test_index_add_of_a_feed_indexes_its_pages_and_a_second_poll_fetches_none_again(site: Site, tmp_path: Path, embedder) -> None:
+    from index.build import update_index
+    from index.store import IndexReader
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "idx", fetch_min_interval=0.0, fetch_user_agent=USER_AGENT)
+    first = update_index(settings.index_dir, embedder=embedder, settings=settings, inputs=[f"{site.base}/feed.xml"], mode="add")
+    assert first.added >= 2 and first.published
+    pages = [p for p in site.paths() if p.startswith("/news/")]
+    assert pages, "no article page was fetched"
+    reader = IndexReader.open(settings.index_dir)
+    assert {a.url.rsplit("/", 1)[-1] for a in reader.latest(10) if a.url} >= {"ferry.html", "library.html"}
+    reader.close()
+
+    site.log.clear()
+    second = update_index(settings.index_dir, embedder=embedder, settings=settings, inputs=[f"{site.base}/feed.xml"], mode="add")
+    assert not second.published and second.added == 0
+    # Only the page that failed last time (a 404) is tried again; indexed entries are not refetched.
+    assert [p for p in site.paths() if p.startswith("/news/")] == ["/news/missing.html"]
+    assert [p.reason for p in second.problems if "missing" in p.origin]
