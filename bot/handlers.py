@@ -84,10 +84,11 @@ class BotHandlers:
         if self.allowlist.allows(user_id=user.id if user else None, chat_id=chat.id if chat else None):
             return
         logger.info("bot.refused_not_allowed", extra={"user_id": user.id if user else None, "chat_id": chat.id if chat else None})
-        if update.callback_query:
-            await update.callback_query.answer(self.texts.not_allowed, show_alert=True)
-        elif chat is not None and chat.type == ChatType.PRIVATE and update.message:
-            await update.message.reply_html(self.texts.not_allowed)
+        with contextlib.suppress(TelegramError):
+            if update.callback_query:
+                await update.callback_query.answer(self.texts.not_allowed, show_alert=True)
+            elif chat is not None and chat.type == ChatType.PRIVATE and update.message:
+                await update.message.reply_html(self.texts.not_allowed)
         raise ApplicationHandlerStop
 
     # --- commands -------------------------------------------------------------------------------
@@ -116,7 +117,9 @@ class BotHandlers:
 
     async def ask(self, update: Update, context: Context) -> None:
         """/ask <question>."""
-        await self._answer(update, context, " ".join(context.args or []))
+        # The text after the command, line breaks kept (context.args would split on them).
+        parts = (_message(update).text or "").split(maxsplit=1)
+        await self._answer(update, context, parts[1] if len(parts) > 1 else "")
 
     async def sources(self, update: Update, context: Context) -> None:
         """/sources: the outlets in the archive with counts and dates."""
