@@ -1,10 +1,10 @@
 """The Telegram application: built from settings and an answerer, run by polling or webhook.
 
->>> app = build_application(settings, answerer)     # doctest: +SKIP
->>> run_bot(settings, api_url="http://127.0.0.1:8000")  # doctest: +SKIP   (what `newsbot bot` calls)
+>>> app = build_application(settings, answerer)              # doctest: +SKIP
+>>> run_bot(settings, api_url="http://127.0.0.1:8000")       # doctest: +SKIP
 
-Tests build the same application against a local Bot API emulator through
-`settings.telegram_base_url` and drive it with `running(...)`.
+`run_bot` is what `newsbot bot` calls. Tests build the same application against a local Bot
+API emulator through `settings.telegram_base_url` and drive it with `running(...)`.
 """
 
 from __future__ import annotations
