@@ -133,3 +133,14 @@ def test_allowlist():
     assert only.allows(user_id=2, chat_id=-10)
     assert not only.allows(user_id=2, chat_id=2)
     assert not only.allows(user_id=None, chat_id=None)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import bot.history
+    import bot.limits
+
+    for module in (bot.history, bot.limits):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
