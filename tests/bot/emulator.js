@@ -178,7 +178,7 @@ function patchedRoutes(app, server) {
         function check() { if (pending()) done(); }
         timer = setTimeout(done, waitSeconds * 1000);
         events.forEach((event) => server.on(event, check));
-        req.on('close', done);
+        res.on('close', done); // the client gave up (req's 'close' fires as soon as the body is read)
       });
     }
     ok(res, server.getUpdates(token));
