@@ -37,6 +37,7 @@ from retrieval.api_models import (
     MAX_BATCH,
     AdminIngestResponse,
     AnswerOut,
+    ArticleIn,
     ArticleOut,
     AskRequest,
     DeleteResponse,
@@ -367,6 +368,7 @@ def create_app(settings: Settings, *, embedder: Any = None) -> FastAPI:
     _add_public_routes(app)
     _add_admin_routes(app)
     _add_ops_routes(app)
+    _document_ingest_models(app)
     if (STATIC_DIR / "index.html").exists():
         from fastapi.staticfiles import StaticFiles
 
@@ -379,6 +381,22 @@ def create_app(settings: Settings, *, embedder: Any = None) -> FastAPI:
             return {"service": "newsbot", "docs": "/docs"}
 
     return app
+
+
+def _document_ingest_models(app: FastAPI) -> None:
+    """Put `ArticleIn` into the schema's components: the ingest route reads its body by hand
+    (JSON or multipart), so FastAPI would not list the model its `$ref`s point at."""
+    make_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = make_schema()
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            schemas["ArticleIn"] = ArticleIn.model_json_schema(ref_template="#/components/schemas/{model}")
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_env() -> FastAPI:
@@ -464,6 +482,11 @@ def _add_admin_routes(app: FastAPI) -> None:
         from index.build import update_index
 
         with live.write_lock:
+            # Which ids exist before the write, to tell "added" from "updated" afterwards.
+            existed: set[str] = set()
+            if articles and live.current is not None:
+                with live.use() as snap:
+                    existed = {a.id for a in articles if snap.reader.article(a.id) is not None}
             report = update_index(
                 service.settings.index_dir,
                 embedder=service.embedder,
@@ -474,7 +497,7 @@ def _add_admin_routes(app: FastAPI) -> None:
             )
             if report.published or live.current is None:
                 live.load()
-        return report
+        return report, existed
 
     @app.post(
         "/v1/articles",
@@ -522,22 +545,24 @@ def _add_admin_routes(app: FastAPI) -> None:
         generation = live.current.generation if live.current else None
         if accepted:
             try:
-                report = await run_in_threadpool(partial(write, service, live, articles=[a for _, a in accepted], remove=[]))
+                report, existed = await run_in_threadpool(partial(write, service, live, articles=[a for _, a in accepted], remove=[]))
             except NewsbotIndexError as exc:
                 raise index_error(exc) from None
             generation = report.generation
             chunks = report.chunks_embedded + report.chunks_cached
             changed = set(report.article_ids)
-            duplicate_of = {d.get("article_id") or d.get("id"): d for d in report.duplicates if isinstance(d, dict)}
+            # Origins are unique per item ("api[3]", "upload:0:page.html"), ids are not: the
+            # same story twice in one batch is one article and one duplicate.
+            duplicates = {d.get("origin") for d in report.duplicates if isinstance(d, dict)}
             skipped = {p.origin: p.reason for p in report.problems}
             for item, article in accepted:
                 if article.origin in skipped:
                     problems.append(ProblemItem(item, skipped[article.origin]))
                     continue
-                if article.id in changed:
-                    status = "added"
-                elif article.id in duplicate_of:
+                if article.origin in duplicates:
                     status = "duplicate"
+                elif article.id in changed:
+                    status = "updated" if article.id in existed else "added"
                 else:
                     status = "unchanged"
                 ingested.append({"item": item, "id": article.id, "title": article.title, "status": status})
@@ -557,7 +582,7 @@ def _add_admin_routes(app: FastAPI) -> None:
         if live.current is None:
             raise HTTPException(404, detail=f"no article with id {article_id!r}")
         try:
-            report = await run_in_threadpool(partial(write, service, live, articles=[], remove=[article_id]))
+            report, _ = await run_in_threadpool(partial(write, service, live, articles=[], remove=[article_id]))
         except NewsbotIndexError as exc:
             raise index_error(exc) from None
         if article_id in report.missing_ids or not report.removed:

@@ -117,6 +117,17 @@ def _decode(data: bytes) -> str | None:
     return str(best) if best is not None else None
 
 
+#: File signatures of formats people upload by mistake; refused by name rather than decoded as text.
+_BINARY_MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"PK\x03\x04", "ZIP (or Word/OpenDocument)"),
+    (b"\xd0\xcf\x11\xe0", "Office (OLE)"),
+)
+
+
 def _looks_like_html(name: str, content_type: str, text: str) -> bool:
     if name.lower().endswith((".html", ".htm", ".xhtml")) or "html" in content_type.lower():
         return True
@@ -139,6 +150,9 @@ def article_from_upload(
     overrides = {k: v for k, v in (overrides or {}).items() if v}
     if not data.strip():
         return [ProblemItem(name, "the file is empty", "file")]
+    kind = next((name for magic, name in _BINARY_MAGIC if data.startswith(magic)), None)
+    if kind is not None:
+        return [ProblemItem(name, f"{kind} files are not supported: upload an HTML page or a text file", "file")]
     text = _decode(data)
     if text is None or "\x00" in text:
         return [ProblemItem(name, "not a text or HTML file (binary content)", "file")]

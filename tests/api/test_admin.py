@@ -168,3 +168,22 @@ def test_reload_picks_up_a_cli_rebuild_and_so_does_the_next_request(admin_server
     assert admin.get("/readyz").json()["generation"] == report.generation != before
     reloaded = admin.post("/v1/index/reload").json()
     assert reloaded == {"generation": report.generation, "previous": report.generation, "changed": False}
+
+
+def test_statuses_added_updated_duplicate_unchanged(admin: httpx.Client) -> None:
+    edited = {**NEW_ARTICLE, "body": NEW_ARTICLE["body"] + " It opens at eight every morning."}
+    first = admin.post("/v1/articles", json=[NEW_ARTICLE, NEW_ARTICLE]).json()
+    assert [i["status"] for i in first["ingested"]] == ["added", "duplicate"]
+    assert first["ingested"][0]["id"] == first["ingested"][1]["id"]
+    second = admin.post("/v1/articles", json=[edited]).json()
+    assert second["ingested"][0]["status"] == "updated"
+    assert "eight every morning" in admin.get(f"/v1/articles/{second['ingested'][0]['id']}").json()["body"]
+    third = admin.post("/v1/articles", json=edited).json()
+    assert third["ingested"][0]["status"] == "unchanged" and third["generation"] == second["generation"]
+
+
+def test_binary_uploads_are_refused_by_kind(admin: httpx.Client) -> None:
+    r = admin.post("/v1/articles", files=[("file", ("paper.pdf", b"%PDF-1.4\nTitle\nBody text here", "application/pdf"))])
+    assert r.status_code == 400
+    [problem] = r.json()["problems"]
+    assert problem["field"] == "file" and "PDF" in problem["reason"]
