@@ -78,6 +78,7 @@ _ERROR_CODES = {
     415: "unsupported_media_type",
     422: "invalid_request",
     429: "rate_limited",
+    500: "internal",
     503: "unavailable",
 }
 

@@ -71,3 +71,20 @@ def test_without_an_index_v1_is_503_and_healthz_is_up(tmp_path: Path, embedder) 
         assert r.status_code == 503 and r.headers["retry-after"] == "5"
         assert "newsbot index build" in r.json()["detail"]
         assert client.get("/readyz").status_code == 503
+
+
+def test_an_unexpected_error_is_a_clean_json_500_as_a_last_resort(tmp_path: Path, embedder) -> None:
+    """No route is known to fail; this route exists only to prove the last-resort shape."""
+    app = create_app(make_settings(tmp_path / "none"), embedder=embedder)
+
+    @app.get("/v1/boom", include_in_schema=False)
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    # Routes registered after the static mount would be shadowed; move the new one first.
+    app.router.routes.insert(0, app.router.routes.pop())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/v1/boom")
+    assert r.status_code == 500
+    assert r.json() == {"error": "internal", "detail": "internal error; the server log has the details"}
+    assert "secret" not in r.text
