@@ -133,6 +133,10 @@ def load_embedder(model: str, *, backend: str = "torch") -> Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    # Quiet by default: a per-load weights progress bar is noise in a CLI, a server and a test log.
+    transformers_logging.disable_progress_bar()
 
     kwargs: dict[str, object] = {"device": "cpu"}
     if backend != "torch":
