@@ -343,6 +343,23 @@ def serve(
     uvicorn.run(create_app(settings, embedder=embedder), host=bind_host, port=bind_port, log_level=settings.log_level.lower())
 
 
+@app.command("bot")
+def bot(
+    api_url: Annotated[Optional[str], typer.Option("--api-url", help="Answer through a running `newsbot serve` at this URL instead of in-process.")] = None,
+    webhook_url: Annotated[Optional[str], typer.Option("--webhook-url", help="Public HTTPS URL Telegram posts updates to (default: long polling).")] = None,
+) -> None:
+    """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN)."""
+    from bot.app import run_bot
+    from bot.errors import BotError
+    from index.errors import NewsbotIndexError
+
+    settings = _settings()
+    try:
+        run_bot(settings, api_url=api_url, webhook_url=webhook_url)
+    except (BotError, NewsbotIndexError) as exc:
+        _fail(str(exc))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
