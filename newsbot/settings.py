@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     ivf_nlist: int = Field(1024, ge=1, description="IVF cells (with ivfpq); capped by the number of vectors.")
     ivf_nprobe: int = Field(32, ge=1, description="IVF cells visited per query.")
     near_duplicate_threshold: float = Field(0.9, ge=0.5, le=1.0, description="MinHash Jaccard similarity at which two articles count as one story.")
-    keep_generations: int = Field(2, ge=1, le=20, description="Index generations kept on disk after a build (the newest is served).")
+    keep_generations: int = Field(3, ge=2, le=20, description="Index generations kept on disk after a build (the newest is served; older ones let slow requests finish).")
 
     # --- fetching feeds and pages ------------------------------------------------------------
     fetch_user_agent: str = Field("NewsBot/0.1 (+https://github.com/newsbot/newsbot)", description="User-Agent sent when fetching feeds and pages.")

@@ -275,3 +275,13 @@ def test_build_of_the_whole_wikinews_sample(wikinews_index: Path, embedder) -> N
     sample = reader.article(reader.article_ids()[0])
     assert sample.metadata.get("id", "").startswith("wn-")
     reader.close()
+
+
+def test_chunk_ids_are_exact_in_javascript(seed_index: Path) -> None:
+    reader = IndexReader.open(seed_index)
+    try:
+        ids = [c.chunk_id for aid in reader.article_ids() for c in reader.article_chunks(aid)]
+        assert ids and all(0 <= i < 2**53 for i in ids)
+        assert len(set(ids)) == len(ids)
+    finally:
+        reader.close()
