@@ -354,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict[str, Any] = {
         "machine": {
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")}, "python": platform.python_version(),
             "torch": torch.__version__, "sentence_transformers": __import__("sentence_transformers").__version__,
             "loadavg_at_start": load0,
         },

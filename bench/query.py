@@ -567,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--baseline-concurrency", type=int, nargs="+", default=[1, 4, 16], help="concurrency levels for the baseline")
     parser.add_argument("--no-baseline", action="store_true", help="skip LangChain (when the bench extra is not installed)")
-    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="our embedder's backend (the baseline always uses torch)")
+    parser.add_argument("--backend", default=Settings.model_fields["embed_backend"].default,
+                        help="our embedder's backend, as NEWSBOT_EMBED_BACKEND (the baseline always uses torch)")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where indexes are kept between runs")
     parser.add_argument("--fresh", action="store_true", help="rebuild both indexes from nothing")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -600,7 +601,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     report: dict[str, Any] = {
         "machine": {
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")}, "python": platform.python_version(),
             "torch": torch.__version__, "loadavg_at_start": os.getloadavg(),
         },
         "method": {
