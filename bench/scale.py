@@ -311,8 +311,9 @@ def build_config(name: str, vectors: np.ndarray, ids: np.ndarray, shared: dict[s
             {"ivf_nlist": nlist, "pq_m": 48, "refine": "sq8"}, False, keep=[shared["ivfpq"], shared["sq8"]],
         )
     if name == "ivf-sq8":
-        # Reuses the trained coarse quantizer of the ivfpq run: only the SQ ranges and the
-        # assignment of vectors to cells are new work.
+        # The index index.vectors builds for kind="ivfsq8" (IndexIVFScalarQuantizer, 8-bit),
+        # made here from the ivfpq run's trained coarse quantizer so only the SQ ranges and
+        # the assignment of vectors to cells are new work.
         quantizer = faiss.downcast_index(shared["ivfpq"].index).quantizer
         index = faiss.IndexIVFScalarQuantizer(quantizer, DIM, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         index.train(vectors[:: max(1, n // 65_536)])

@@ -33,11 +33,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-VectorKind = Literal["flat", "hnsw", "ivfpq", "sq8"]
+VectorKind = Literal["flat", "hnsw", "ivfpq", "sq8", "ivfsq8"]
 
-#: Fewest vectors an IVF-PQ index is trained on. PQ codebooks have 256 centroids per
-#: sub-space and k-means wants ~39 points per centroid; below this the codebooks are noise
-#: and an exact flat index is fast anyway.
+#: Fewest vectors an IVF index (ivfpq, ivfsq8) is trained on. PQ codebooks have 256
+#: centroids per sub-space and k-means wants ~39 points per centroid; below this the
+#: codebooks and cells are noise, and an exact flat index is fast anyway.
 IVFPQ_MIN_TRAIN = 39 * 256
 
 #: At or below this many allowed ids an approximate index is not searched at all: scoring the
@@ -75,7 +75,10 @@ def build_vector_index(
 
     kind: "flat" (exact), "hnsw" (graph over full vectors), "ivfpq" (IVF cells + product
     quantization, trained on `vectors`; falls back to flat below `IVFPQ_MIN_TRAIN` vectors),
-    "sq8" (exact scan over 8-bit scalar-quantized vectors, a quarter of flat's memory).
+    "sq8" (exact scan over 8-bit scalar-quantized vectors, a quarter of flat's memory),
+    "ivfsq8" (IVF cells over those 8-bit codes: sq8's memory and accuracy, IVF's speed; the
+    type that met the 1M target in bench/scale.py). The IVF kinds fall back to flat below
+    `IVFPQ_MIN_TRAIN` vectors.
     """
     if kind not in get_args(VectorKind):
         raise ValueError(f"kind must be one of {', '.join(get_args(VectorKind))}; got {kind!r}")
@@ -89,9 +92,10 @@ def build_vector_index(
         raise ValueError("vectors must have at least one dimension")
     dim = vectors.shape[1]
 
-    if kind == "ivfpq" and len(vectors) < IVFPQ_MIN_TRAIN:
+    if kind in ("ivfpq", "ivfsq8") and len(vectors) < IVFPQ_MIN_TRAIN:
         log.info(
-            "ivfpq needs at least %d vectors to train its codebooks; %d given, building an exact flat index instead",
+            "%s needs at least %d vectors to train its cells and codes; %d given, building an exact flat index instead",
+            kind,
             IVFPQ_MIN_TRAIN,
             len(vectors),
         )
@@ -115,9 +119,11 @@ def build_vector_index(
     else:
         # ~39 training points per cell keeps k-means meaningful; faiss subsamples above 256.
         nlist = max(1, min(ivf_nlist, len(vectors) // 39))
-        m = _pq_subspaces(dim, pq_m)
         quantizer = faiss.IndexFlatIP(dim)
-        inner = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+        if kind == "ivfpq":
+            inner = faiss.IndexIVFPQ(quantizer, dim, nlist, _pq_subspaces(dim, pq_m), 8, faiss.METRIC_INNER_PRODUCT)
+        else:
+            inner = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         inner.train(_training_sample(vectors, nlist))
         inner.nprobe = min(ivf_nprobe, nlist)
         # Lets a filtered search score the few allowed vectors directly (see search_vectors);
@@ -251,6 +257,8 @@ def index_kind(index: faiss.Index) -> str:
         return "hnsw"
     if isinstance(inner, faiss.IndexIVFPQ):
         return "ivfpq"
+    if isinstance(inner, faiss.IndexIVFScalarQuantizer):
+        return "ivfsq8"
     if isinstance(inner, faiss.IndexScalarQuantizer):
         return "sq8"
     if isinstance(inner, faiss.IndexFlat):

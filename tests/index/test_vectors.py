@@ -20,7 +20,7 @@ from index.vectors import (
     search_vectors,
 )
 
-KINDS = ["flat", "hnsw", "ivfpq", "sq8"]
+KINDS = ["flat", "hnsw", "ivfpq", "sq8", "ivfsq8"]
 DIM = 32
 N = 12_000  # above IVFPQ_MIN_TRAIN, so ivfpq really is IVF-PQ
 # Small enough for IVF-PQ over 32 dimensions to train in a few seconds (PQ training time grows
@@ -62,7 +62,7 @@ def _recall(hits: np.ndarray, stored: np.ndarray, ids: np.ndarray, queries: np.n
 def narrow(data) -> dict[str, faiss.Index]:
     """hnsw and ivfpq searching as narrowly as FAISS allows, where filtered searches come back short."""
     ids, vectors = data
-    return {kind: build_vector_index(ids, vectors, kind=kind, **{**FAST, "ivf_nprobe": 1, "hnsw_ef_search": 16}) for kind in ("hnsw", "ivfpq")}
+    return {kind: build_vector_index(ids, vectors, kind=kind, **{**FAST, "ivf_nprobe": 1, "hnsw_ef_search": 16}) for kind in ("hnsw", "ivfpq", "ivfsq8")}
 
 
 def _exact_top(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
@@ -136,7 +136,7 @@ def test_empty_filter_and_empty_index_return_no_hits(data) -> None:
     assert search_vectors(empty, vectors[:2], 5)[1].shape == (2, 0)
 
 
-@pytest.mark.parametrize("kind", ["hnsw", "ivfpq"])
+@pytest.mark.parametrize("kind", ["hnsw", "ivfpq", "ivfsq8"])
 def test_short_approximate_search_is_completed_exactly(kind: str, data, narrow) -> None:
     ids, vectors = data
     index = narrow[kind]
@@ -174,11 +174,11 @@ def test_save_and_load_round_trip(built, data, tmp_path: Path) -> None:
     inner = faiss.downcast_index(loaded.index)
     if kind == "hnsw":
         assert inner.hnsw.efSearch == 200
-    if kind == "ivfpq":
+    if kind in ("ivfpq", "ivfsq8"):
         assert inner.nprobe == 24
     queries = vectors[100:120]
     before = search_vectors(index, queries, 10)
-    if kind in ("hnsw", "ivfpq"):  # same breadth as before, so the same answers
+    if kind in ("hnsw", "ivfpq", "ivfsq8"):  # same breadth as before, so the same answers
         reloaded = load_vector_index(path, hnsw_ef_search=SMALL.get("hnsw_ef_search", 128), ivf_nprobe=SMALL["ivf_nprobe"])
     else:
         reloaded = loaded
@@ -224,7 +224,7 @@ def test_vectors_are_normalized_so_scores_are_cosines(data) -> None:
 def test_remove_in_place_only_where_faiss_keeps_ids_right(built, data) -> None:
     kind, shared = built
     ids, vectors = data
-    if kind in ("hnsw", "ivfpq"):
+    if kind in ("hnsw", "ivfpq", "ivfsq8"):
         with pytest.raises(VectorIndexError, match="rebuild"):
             remove_vector_ids(shared, ids[:10])
         assert shared.ntotal == N
