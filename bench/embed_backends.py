@@ -324,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     notes: dict[str, str] = {}
     export = {}
     try:
+        try:
+            import optimum.onnxruntime  # noqa: F401  (what backend="onnx" needs)
+        except ImportError as exc:
+            raise RuntimeError(f"optimum-onnx is not installed ({exc}); its newest release pins transformers<4.58") from exc
         export = ensure_onnx_export(model_path, args.export_dir)
         encoders["st-onnx"] = st_encoder(load_st_onnx(args.export_dir))
         encoders["st-onnx-int8"] = st_encoder(load_st_onnx(args.export_dir, INT8_FILE))
