@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     recency_floor: float = Field(0.35, ge=0, le=1, description="Lowest recency factor: old articles keep at least this share of their score.")
     hide_after_as_of: bool = Field(True, description="When a question is asked as of a date, leave out articles published after it.")
     question_window: Literal["soft", "hard", "off"] = Field("soft", description="A date window written in a question: searched inside the window and ranked first (`soft`), a strict filter (`hard`), or ignored.")
-    window_penalty: float = Field(0.5, ge=0, le=1, description="Score factor for passages outside a question's date window (with question_window=soft).")
+    window_penalty: float = Field(0.7, ge=0, le=1, description="Score factor for passages outside a question's date window (with question_window=soft).")
     window_slack_days: int = Field(3, ge=0, le=365, description="Days after a question's date window still counted inside it (reports follow events).")
     answer_max_sentences: int = Field(3, ge=1, le=5, description="Most sentences an extractive answer quotes.")
     answer_min_relative_score: float = Field(0.6, ge=0, le=1, description="A further sentence joins the answer when it scores at least this share of the best one.")

@@ -31,12 +31,17 @@ ABSTAIN_TEXT = "I found nothing in the archive that answers this."
 CLOSEST_NOTE = "The closest passages are listed below; they do not answer the question."
 
 _NUMBER_Q = re.compile(
-    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|what (?:percentage|percent|share|proportion|number|amount|sum|price|figure|age|score|vote|odds|fine|total|toll|rate|margin)|by how)\b",
+    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|percentage|percent|proportion|number of|amount|price|cost|age|score|vote|times?|toll|rate|margin|figure|sum|magnitude|share)\b",
     re.I,
 )
 _PERSON_Q = re.compile(r"\b(?:who|whom|whose)\b", re.I)
 _DATE_Q = re.compile(r"\b(?:when|what (?:year|date|day|month|time)|which (?:year|date|day|month))\b", re.I)
 _PLACE_Q = re.compile(r"\b(?:where|which (?:city|country|state|town|region|province|island|park|airport|nation|county|village|capital))\b", re.I)
+# The thing a "which/what X" question asks for: "which museum did", "what times did".
+_FOCUS_Q = re.compile(
+    r"\b(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|became|becomes)\b",
+    re.I,
+)
 _NUMBER_S = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half)\b",
     re.I,
@@ -46,6 +51,20 @@ _DATE_S = re.compile(
     re.I,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
+
+
+#: Sentence scoring weights (chosen on the dev sets as a whole, see docs/retrieval.md).
+WEIGHTS: dict[str, float] = {
+    "overlap": 0.3,
+    "context": 0.35,
+    "prior": 0.15,
+    "typed": 0.2,
+    "name_bonus": 0.4,
+    "window": 2,
+    "min_novel": 0.4,
+    "restate_factor": 0.7,
+    "focus": 0.6,
+}
 
 
 @dataclass(slots=True)
@@ -58,6 +77,8 @@ class ScoredSentence:
     tokens: set[str]
     score: float
     overlap: float
+    #: 1.0 when the sentence carries the kind of thing asked for (number, date, name, the "which X").
+    typed: float = 0.0
 
 
 @dataclass(slots=True)
@@ -76,8 +97,13 @@ class Evidence:
 def question_weights(question: str, context_terms: list[str], retriever: Retriever) -> dict[str, float]:
     """IDF weight of each topical word of the question; words borrowed from history count half."""
     weights = retriever.terms.weights(content_terms(question))
-    for term in context_terms:
-        weights.setdefault(term, 0.5 * retriever.terms.idf(term))
+    borrowed = {t: retriever.terms.idf(t) for t in context_terms if t not in weights}
+    own_total, borrowed_total = sum(weights.values()), sum(borrowed.values())
+    # The follow-up's own words ("France") must decide between sentences the context already
+    # narrowed to the subject, so borrowed words weigh at most half as much in all.
+    scale = min(0.5, 0.5 * own_total / borrowed_total) if own_total and borrowed_total else 0.5
+    for term, weight in borrowed.items():
+        weights[term] = scale * weight
     return weights
 
 
@@ -90,46 +116,53 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     wants_person = bool(_PERSON_Q.search(retrieval.question))
     wants_date = bool(_DATE_Q.search(retrieval.question))
     wants_place = bool(_PLACE_Q.search(retrieval.question))
+    focus_match = _FOCUS_Q.search(retrieval.question)
+    focus = content_terms(focus_match.group(1).split()[-1]) if focus_match else []
 
     hits = retrieval.hits
-    top_score = max((h.score for h in hits), default=1.0) or 1.0
+    w = WEIGHTS
     scored: dict[tuple[str, int], ScoredSentence] = {}
     coverage = 0.0
     for rank, hit in enumerate(hits):
         title_tokens = token_set(hit.title)
         passage_tokens = token_set(hit.text) | title_tokens
-        passage_cover = sum(w for t, w in weights.items() if t in passage_tokens) / total
+        passage_cover = sum(v for t, v in weights.items() if t in passage_tokens) / total
         if rank < 3:
             coverage = max(coverage, passage_cover)
         body, sentences = retriever.article_sentences(hit.article_id)
         inside = [i for i, s in enumerate(sentences) if s.end > hit.start and s.start < hit.end]
-        prior = max(0.0, hit.score) / top_score
+        # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
+        prior = 1.0 / (1.0 + rank)
+        sentence_tokens = {i: token_set(sentences[i].text) for i in range(max(0, min(inside, default=0) - w["window"]), min(len(sentences), max(inside, default=-1) + 1 + w["window"]))}
         for i in inside:
             sentence = sentences[i]
             key = (hit.article_id, sentence.start)
             if key in scored and scored[key].hit_rank <= rank:
                 continue
-            toks = token_set(sentence.text)
-            overlap = sum(w for t, w in weights.items() if t in toks) / total
+            toks = sentence_tokens[i]
+            overlap = sum(v for t, v in weights.items() if t in toks) / total
             around = set(toks) | title_tokens
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(sentences):
-                    around |= token_set(sentences[j].text)
-            context = sum(w for t, w in weights.items() if t in around) / total
+            for j in range(i - w["window"], i + w["window"] + 1):
+                if j in sentence_tokens:
+                    around |= sentence_tokens[j]
+            context = sum(v for t, v in weights.items() if t in around) / total
             typed = 0.0
             if wants_number and _NUMBER_S.search(_strip_known(sentence.text, question_tokens)):
                 typed = 1.0
             elif wants_date and _DATE_S.search(sentence.text):
                 typed = 1.0
-            elif (wants_person or wants_place) and any(
-                t not in question_tokens for t in (w.casefold() for w in _NAME.findall(sentence.text))
-            ):
-                typed = 0.6
-            novel = len(toks - question_tokens - _COMMON) >= 3
+            elif any(t not in question_tokens for t in (content_terms(n)[0] if content_terms(n) else n.casefold() for n in _NAME.findall(sentence.text))):
+                typed = 1.0 if (wants_person or wants_place) else w["name_bonus"]
+            if focus and focus[0] in toks:
+                typed = max(typed, w["focus"])
+            content = toks - _COMMON
+            novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())
             length = 1.0 if 6 <= words <= 60 else 0.7
-            score = (0.45 * overlap + 0.25 * context + 0.2 * prior + 0.1 * typed) * length * (1.0 if novel else 0.6)
-            scored[key] = ScoredSentence(hit, rank, sentence, toks, score, overlap)
+            score = (w["overlap"] * overlap + w["context"] * context + w["prior"] * prior + w["typed"] * typed) * length
+            if novel < w["min_novel"]:
+                score *= w["restate_factor"]
+            scored[key] = ScoredSentence(hit, rank, sentence, toks, score, overlap, typed)
 
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
@@ -145,20 +178,32 @@ def _strip_known(text: str, question_tokens: set[str]) -> str:
 
 
 def choose(sentences: list[ScoredSentence], *, max_sentences: int, min_relative: float) -> list[ScoredSentence]:
-    """The best sentence, then up to `max_sentences - 1` more that score close to it and add new words."""
+    """The best sentence, then up to `max_sentences - 1` more that score close to it and add new words.
+
+    When the best sentence does not itself carry the kind of thing asked for, the best one that
+    does is taken next: restating the question is what lexical scoring over-rewards.
+    """
     if not sentences:
         return []
     best = sentences[0]
     chosen = [best]
-    for candidate in sentences[1:]:
+    pool = [c for c in sentences[1:] if c.score >= min_relative * best.score]
+    if best.typed < 1.0 and PREFER_TYPED:
+        typed = next((c for c in pool if c.typed >= 1.0), None)
+        if typed is not None:
+            chosen.append(typed)
+    for candidate in pool:
         if len(chosen) >= max_sentences:
             break
-        if candidate.score < min_relative * best.score:
-            break
+        if candidate in chosen:
+            continue
         redundant = any(_jaccard(candidate.tokens, c.tokens) > 0.6 for c in chosen)
         if not redundant:
             chosen.append(candidate)
     return chosen
+
+
+PREFER_TYPED = True
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

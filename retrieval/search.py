@@ -132,8 +132,17 @@ class Retriever:
         if not topic:
             articles = self.reader.latest(limit)
         else:
-            hits = self.retrieve(topic, top_k=max(limit * 3, 10), as_of=as_of, recent=True).hits
-            ids = list(dict.fromkeys(h.article_id for h in hits))
+            found = self.retrieve(topic, top_k=max(limit * 3, 10), as_of=as_of, recent=True)
+            # Sorting by date would float any weak match to the top, so keep only passages that
+            # share the topic's words or sit close to the best semantic match.
+            ids = list(
+                dict.fromkeys(
+                    h.article_id
+                    for h in found.hits
+                    if found.candidates[h.chunk_id].keyword_rank is not None
+                    or (found.candidates[h.chunk_id].dense or 0.0) >= found.best_dense - 0.1
+                )
+            )
             articles = self.reader.latest(limit, allowed_articles=ids) if ids else []
         return [
             ArticleSummary(article_id=a.id, title=a.title, source=a.source, published_at=a.published_at, url=a.url, summary=a.summary)
@@ -200,17 +209,22 @@ class Retriever:
         depth = max(s.candidate_k, k)
         candidates: dict[int, Candidate] = {}
         vector = self.embedder.encode_query(query) if mode in ("hybrid", "dense") else None
-        for restrict in ([window_allowed] if window_allowed is not None else []) + [allowed]:
+        # The whole (filtered) archive is ranked first; a question's date window then adds what
+        # it holds beyond those lists, ranked after them, so the window can lift its own passages
+        # without hiding later developments a multi-part question also asks about.
+        for offset, restrict in ((0, allowed), (depth, window_allowed)):
+            if offset and restrict is None:
+                continue
             if vector is not None:
                 for rank, (cid, cos) in enumerate(self.reader.dense_search(vector, depth, allowed=restrict)):
                     cand = candidates.setdefault(cid, Candidate(cid))
                     if cand.dense_rank is None:
-                        cand.dense, cand.dense_rank = cos, rank
+                        cand.dense, cand.dense_rank = cos, offset + rank
             if mode in ("hybrid", "keyword"):
                 for rank, (cid, bm25) in enumerate(self.reader.keyword_search(query, depth, allowed=restrict)):
                     cand = candidates.setdefault(cid, Candidate(cid))
                     if cand.keyword_rank is None:
-                        cand.keyword, cand.keyword_rank = bm25, rank
+                        cand.keyword, cand.keyword_rank = bm25, offset + rank
         if not candidates:
             return Retrieval(question, query, as_of, timeframe, [], {}, context_terms, 0.0, notes)
 

@@ -26,8 +26,7 @@ STOPWORDS = frozenset(
     through to too under until up very was we were what when where which while who whom why will with
     would you your yours yourself yourselves according say said says tell told many much one ones two
     did does according also whose ever get got since still yet via per well like may might must shall
-    s t don didn doesn wasn weren isn aren new recently recent latest week weeks today year years month
-    months day days news report reported reports announced announce announces last first time
+    s t don didn doesn wasn weren isn aren recently recent latest today
     what's who's it's that's there's
     """.split()
 )

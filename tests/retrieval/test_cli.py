@@ -1,0 +1,61 @@
+"""`newsbot ask`, `search` and `eval` through the real CLI on the seed index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from newsbot.cli import app
+
+EVAL = Path(__file__).resolve().parents[1] / "fixtures" / "eval"
+
+
+def _env(index: Path) -> dict[str, str]:
+    return {"NEWSBOT_INDEX_DIR": str(index), "NEWSBOT_LLM_BASE_URL": "", "NEWSBOT_LOG_LEVEL": "ERROR"}
+
+
+def test_ask_json_has_exactly_the_documented_fields(seed_index: Path) -> None:
+    result = CliRunner().invoke(app, ["ask", "Who called the letter a mistake?", "--json"], env=_env(seed_index))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"answer", "abstained", "citations", "took_ms"}
+    assert set(data["citations"][0]) == {"n", "article_id", "title", "source", "published_at", "url", "passage", "quote"}
+    assert "Milley" in data["answer"] and not data["abstained"]
+
+
+def test_ask_text_lists_numbered_sources_with_filters(seed_index: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["ask", "What happened to the Glasswater Bridge?", "--until", "2024-02-01", "--source", "Kessock Courier"], env=_env(seed_index)
+    )
+    assert result.exit_code == 0, result.output
+    assert "[1] Glasswater Bridge closes for repairs after cracks found — Kessock Courier, 2024-01-15" in result.stdout
+    assert "“" in result.stdout and "reopens" not in result.stdout
+
+
+def test_ask_rejects_a_bad_date(seed_index: Path) -> None:
+    result = CliRunner().invoke(app, ["ask", "anything", "--since", "last tuesday"], env=_env(seed_index))
+    assert result.exit_code == 1 and "YYYY-MM-DD" in result.output
+
+
+def test_search_json(seed_index: Path) -> None:
+    result = CliRunner().invoke(app, ["search", "Eastmere Cup penalties", "--top-k", "3", "--json"], env=_env(seed_index))
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)["hits"]
+    assert 1 <= len(hits) <= 3
+    assert set(hits[0]) == {"article_id", "chunk_id", "title", "source", "published_at", "url", "text", "score"}
+    assert hits[0]["title"] == "Harbour Rovers win the Eastmere Cup on penalties"
+
+
+def test_eval_prints_a_table_and_writes_json(seed_index: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(app, ["eval", str(EVAL / "seed-questions.jsonl"), "--out", str(out), "--calibrate"], env=_env(seed_index))
+    assert result.exit_code == 0, result.output
+    assert "AbstR" in result.stdout and "abstention threshold" in result.stdout
+    assert json.loads(out.read_text())["summary"]["all"]["n"] == 5
+
+
+def test_missing_index_is_a_one_line_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["ask", "anything"], env=_env(tmp_path / "nothing"))
+    assert result.exit_code == 1 and "newsbot index build" in result.output

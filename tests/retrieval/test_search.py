@@ -1,0 +1,78 @@
+"""Hybrid search on the seed index: filters inside the search, outlets of syndicated copies, time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from retrieval.search import Retriever
+from retrieval.types import Filters
+
+
+def test_seed_article_is_found_by_keywords_and_by_meaning(seed_retriever: Retriever) -> None:
+    for mode in ("keyword", "dense", "hybrid"):
+        hits = seed_retriever.retrieve("Who said the letter about leaving Iraq was a mistake?", top_k=3, mode=mode).hits
+        assert hits, mode
+        assert "Iraq" in hits[0].title, (mode, hits[0].title)
+
+
+def test_hits_point_into_the_article_body(seed_retriever: Retriever, seed_reader) -> None:
+    for hit in seed_retriever.search("Bank of Norland interest rate decision", top_k=5):
+        body = seed_reader.article(hit.article_id).body
+        assert body[hit.start : hit.end] == hit.text
+
+
+def test_syndicated_copies_collapse_into_one_hit_with_their_outlets(seed_retriever: Retriever) -> None:
+    hits = seed_retriever.search("Bank of Norland raises interest rate to 4.25%", top_k=5)
+    rate_hits = [h for h in hits if "Norland" in h.title]
+    assert len({h.article_id for h in rate_hits}) == 1, "three copies of one wire story must be one article"
+    assert sorted(rate_hits[0].outlets) == ["Eastmere Post", "Kessock Courier", "Norland Wire"]
+
+
+def test_source_filter_is_applied_inside_the_search(seed_retriever: Retriever) -> None:
+    # Without the filter the bridge stories (Kessock Courier) lead; a post-filter would then
+    # return few or no passages. Inside the search it still fills top_k from the one outlet.
+    filters = Filters(sources=("Eastmere Post",))
+    hits = seed_retriever.search("Glasswater Bridge repairs and cracks", top_k=2, filters=filters)
+    assert len(hits) == 2
+    assert {h.source for h in hits} == {"Eastmere Post"}
+
+
+def test_date_filters_bound_the_published_dates(seed_retriever: Retriever) -> None:
+    filters = Filters(since=date(2024, 1, 1), until=date(2024, 2, 1))
+    hits = seed_retriever.search("Glasswater Bridge", top_k=5, filters=filters)
+    assert hits and all("2024-01-01" <= (h.published_at or "")[:10] <= "2024-02-01" for h in hits)
+    assert hits[0].title.startswith("Glasswater Bridge closes")
+
+
+def test_article_filter(seed_retriever: Retriever) -> None:
+    target = seed_retriever.search("Eastmere Cup final penalties", top_k=1)[0].article_id
+    hits = seed_retriever.search("bridge", top_k=3, filters=Filters(article_ids=(target,)))
+    assert hits and {h.article_id for h in hits} == {target}
+
+
+def test_latest_prefers_the_newest_story(seed_retriever: Retriever) -> None:
+    as_of = date(2024, 4, 20)
+    hits = seed_retriever.search("What is the latest on the Glasswater Bridge?", top_k=2, as_of=as_of)
+    assert hits[0].title == "Glasswater Bridge reopens two weeks late"
+
+
+def test_date_window_in_the_question_ranks_that_period_first(seed_retriever: Retriever) -> None:
+    hits = seed_retriever.search("What happened to the Glasswater Bridge in January 2024?", top_k=2, as_of=date(2024, 6, 1))
+    assert hits[0].published_at.startswith("2024-01")
+
+
+def test_asking_as_of_a_date_hides_later_articles(seed_retriever: Retriever) -> None:
+    hits = seed_retriever.search("Glasswater Bridge", top_k=5, as_of=date(2024, 2, 1))
+    assert hits and all((h.published_at or "")[:10] <= "2024-02-01" for h in hits)
+
+
+def test_cap_per_article_spreads_results_over_articles(seed_retriever: Retriever) -> None:
+    capped = seed_retriever.retrieve("Suleimani Iraq letter Milley Esper", top_k=6, max_per_article=1).hits
+    assert len({h.article_id for h in capped}) == len(capped)
+
+
+def test_sources_and_latest(seed_retriever: Retriever) -> None:
+    names = {s.name: s for s in seed_retriever.sources()}
+    assert names["Kessock Courier"].articles >= 3
+    latest = seed_retriever.latest(topic="Glasswater Bridge", limit=2)
+    assert latest[0].title == "Glasswater Bridge reopens two weeks late"
