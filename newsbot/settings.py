@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, le=10, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, le=10, description="Weight of the keyword ranking in fusion.")
     max_per_article: int = Field(2, ge=0, le=50, description="Passages one article may hold in a result list (0: no cap), so evidence spans articles.")
+    answer_max_per_article: int = Field(3, ge=0, le=50, description="The same cap for the passages `ask` reads its answer from (0: no cap).")
     recency_half_life_days: float = Field(14.0, gt=0, description="For \"latest/recent/this week\" questions: age in days at which an article's score is halved (before the floor).")
     recency_floor: float = Field(0.35, ge=0, le=1, description="Lowest recency factor: old articles keep at least this share of their score.")
     hide_after_as_of: bool = Field(True, description="When a question is asked as of a date, leave out articles published after it.")

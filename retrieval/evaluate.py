@@ -282,7 +282,8 @@ def evaluate(
 
 def retrieval_for_answer(retriever: Any, q: EvalQuestion, options: dict[str, Any] | None) -> Any:
     """The retrieval `ask` answers from (default top_k), for the confidence it saw."""
-    return retriever.retrieve(q.question, as_of=q.asked_on, **(options or {}))
+    options = {"max_per_article": retriever.settings.answer_max_per_article, **(options or {})}
+    return retriever.retrieve(q.question, as_of=q.asked_on, **options)
 
 
 def _multihop_scores(passages: list[str], facts: list[str]) -> tuple[int | None, float]:

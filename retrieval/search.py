@@ -114,7 +114,9 @@ class Retriever:
 
         started = time.perf_counter()
         k = top_k or self.settings.top_k
-        retrieval = self.retrieve(question, top_k=k, filters=filters, as_of=as_of, history=history)
+        retrieval = self.retrieve(
+            question, top_k=k, filters=filters, as_of=as_of, history=history, max_per_article=self.settings.answer_max_per_article
+        )
         answer = answer_from(retrieval, retriever=self)
         if self.generator is not None and not answer.abstained:
             from retrieval.generate import generative_answer
