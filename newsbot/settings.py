@@ -40,10 +40,12 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Passages encoded per batch at build time.")
     chunk_tokens: int = Field(200, ge=16, le=512, description="Chunk size in model tokens (capped below the model's max_seq_length).")
     chunk_overlap: int = Field(40, ge=0, le=256, description="Overlap between neighbouring chunks, in tokens.")
-    faiss_index: Literal["flat", "hnsw", "ivfpq", "sq8"] = Field("flat", description="FAISS index type: exact `flat`, or `hnsw`, `ivfpq`, `sq8` for large corpora.")
+    faiss_index: Literal["flat", "hnsw", "ivfpq", "ivfsq8", "sq8"] = Field(
+        "flat", description="FAISS index type: exact `flat`, or `hnsw`, `ivfpq`, `ivfsq8`, `sq8` for large corpora (see docs/benchmarks.md)."
+    )
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (with NEWSBOT_FAISS_INDEX=hnsw).")
     hnsw_ef_search: int = Field(128, ge=8, le=4096, description="HNSW search breadth (higher: better recall, slower).")
-    ivf_nlist: int = Field(1024, ge=1, description="IVF cells (with ivfpq); capped by the number of vectors.")
+    ivf_nlist: int = Field(1024, ge=1, description="IVF cells (with ivfpq, ivfsq8); capped by the number of vectors.")
     ivf_nprobe: int = Field(32, ge=1, description="IVF cells visited per query.")
     near_duplicate_threshold: float = Field(0.9, ge=0.5, le=1.0, description="MinHash Jaccard similarity at which two articles count as one story.")
     keep_generations: int = Field(3, ge=2, le=20, description="Index generations kept on disk after a build (the newest is served; older ones let slow requests finish).")
