@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     window_slack_days: int = Field(3, ge=0, le=365, description="Days after a question's date window still counted inside it (reports follow events).")
     answer_max_sentences: int = Field(3, ge=1, le=5, description="Most sentences an extractive answer quotes.")
     answer_min_relative_score: float = Field(0.6, ge=0, le=1, description="A further sentence joins the answer when it scores at least this share of the best one.")
-    abstain_threshold: float = Field(0.48, ge=0, le=1, description="Evidence confidence below which `ask` says the archive has no answer (calibrated on the dev set: `newsbot eval --calibrate`).")
+    abstain_threshold: float = Field(0.45, ge=0, le=1, description="Evidence confidence below which `ask` says the archive has no answer (calibrated on the dev set: `newsbot eval --calibrate`).")
     stale_after_days: int = Field(31, ge=1, description="For questions about the present, warn when the newest evidence is older than this many days (or than the window asked about).")
 
     # --- generative answers (optional) -------------------------------------------------------

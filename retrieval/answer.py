@@ -121,6 +121,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 
     hits = retrieval.hits
     w = WEIGHTS
+    span = int(w["window"])
     scored: dict[tuple[str, int], ScoredSentence] = {}
     coverage = 0.0
     for rank, hit in enumerate(hits):
@@ -133,7 +134,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
         inside = [i for i, s in enumerate(sentences) if s.end > hit.start and s.start < hit.end]
         # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
         prior = 1.0 / (1.0 + rank)
-        sentence_tokens = {i: token_set(sentences[i].text) for i in range(max(0, min(inside, default=0) - w["window"]), min(len(sentences), max(inside, default=-1) + 1 + w["window"]))}
+        lo, hi = max(0, min(inside, default=0) - span), min(len(sentences), max(inside, default=-1) + 1 + span)
+        sentence_tokens = {i: token_set(sentences[i].text) for i in range(lo, hi)}
         for i in inside:
             sentence = sentences[i]
             key = (hit.article_id, sentence.start)
@@ -142,7 +144,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             toks = sentence_tokens[i]
             overlap = sum(v for t, v in weights.items() if t in toks) / total
             around = set(toks) | title_tokens
-            for j in range(i - w["window"], i + w["window"] + 1):
+            for j in range(i - span, i + span + 1):
                 if j in sentence_tokens:
                     around |= sentence_tokens[j]
             context = sum(v for t, v in weights.items() if t in around) / total
