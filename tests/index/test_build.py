@@ -285,3 +285,22 @@ def test_chunk_ids_are_exact_in_javascript(seed_index: Path) -> None:
         assert len(set(ids)) == len(ids)
     finally:
         reader.close()
+
+
+def test_near_duplicates_just_above_the_threshold_are_found(tmp_path: Path, embedder) -> None:
+    settings = make_settings(tmp_path / "idx")
+    from index.build import _minhash
+
+    words = _paragraphs("harbour dredging", 20).split(" ")
+    found = 0
+    for trial in range(3):
+        # Four words changed in ~580: each touches 5 shingles, so similarity lands at 0.90-0.93,
+        # where LSH banding tuned at 0.9 itself misses most pairs.
+        changed = [w + "x" if i in [50 + trial + k * 130 for k in range(4)] else w for i, w in enumerate(words)]
+        similarity = _minhash(" ".join(words)).jaccard(_minhash(" ".join(changed)))
+        assert 0.9 <= similarity <= 0.935, similarity
+        original = _article(f"Dredging {trial}", " ".join(words) + f" Trial {trial}.", url=f"https://a.example/{trial}")
+        copy = _article(f"Dredging {trial} (wire)", " ".join(changed) + f" Trial {trial}.", url=f"https://b.example/{trial}")
+        report = update_index(settings.index_dir, embedder=embedder, settings=settings, articles=[original, copy], mode="rebuild")
+        found += any(d["kind"] == "near" and d["similarity"] >= 0.9 for d in report.duplicates)
+    assert found == 3
