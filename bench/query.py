@@ -334,7 +334,7 @@ def build_ours(corpus: Corpus, *, embedder: Any, cache: Path, fresh: bool) -> tu
     info = {
         "articles": report.articles, "chunks": report.chunks, "chunks_embedded": report.chunks_embedded,
         "chunks_cached": report.chunks_cached, "duplicates": len(report.duplicates), "build_s": round(time.perf_counter() - t0, 1),
-        "fresh": report.chunks_cached == 0,
+        "fresh": report.chunks_embedded == report.chunks,  # every passage embedded by this run
     }
     print(f"   ours: {report.summary()}", flush=True)
     return index_dir, info
