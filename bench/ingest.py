@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict[str, Any] = {
         "machine": {
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "commit": _git_head(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")}, "python": platform.python_version(),
             "torch": torch.__version__, "sentence_transformers": __import__("sentence_transformers").__version__,
             "loadavg_at_start": load0,
@@ -393,6 +393,18 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results)
     print(f"\nwrote {args.out} (peak RSS of the process {maxrss_bytes() / 2**20:.0f} MiB, {time.perf_counter() - started:.0f}s)")
     return 0
+
+
+def _git_head() -> str:
+    """The commit measured, with "+dirty" when tracked files differ from it."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def _write(report: dict[str, Any], results: list[CorpusResult], out: Path, started: float) -> None:

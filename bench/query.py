@@ -601,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     report: dict[str, Any] = {
         "machine": {
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "commit": _git_head(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")}, "python": platform.python_version(),
             "torch": torch.__version__, "loadavg_at_start": os.getloadavg(),
         },
@@ -627,6 +627,18 @@ def main(argv: list[str] | None = None) -> int:
     print("\ntargets: " + json.dumps(report["targets"]))
     print(f"\nwrote {args.out} ({time.perf_counter() - started:.0f}s, peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
     return 0
+
+
+def _git_head() -> str:
+    """The commit measured, with "+dirty" when tracked files differ from it."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def _write(report: dict[str, Any], out: Path, started: float) -> None:
