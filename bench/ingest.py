@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load0 = os.getloadavg()
     settings = _settings(Path("unused"))
-    embedder = load_embedder(settings.model, backend=settings.embed_backend)
+    embedder = load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir)
     # The raw side is a separate, plain SentenceTransformer on the same weights.
     raw_model = SentenceTransformer(embedder.location, device="cpu")
     for model in (embedder, raw_model):  # first calls allocate and pick kernels: not part of either figure

@@ -591,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     settings = _settings(Path("unused"), embed_backend=args.backend)
-    embedder = load_embedder(settings.model, backend=args.backend)
+    embedder = load_embedder(settings.model, backend=args.backend, cache_dir=settings.model_cache_dir)
     baseline_embeddings = None
     if not args.no_baseline:
         try:

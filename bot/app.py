@@ -209,7 +209,7 @@ def make_answerer(settings: Settings, *, api_url: str | None = None) -> Answerer
     except ImportError:  # retrieval/__init__.py does not re-export it (yet)
         from retrieval.search import Retriever
 
-    embedder = load_embedder(settings.model, backend=settings.embed_backend)
+    embedder = load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir)
     reader = IndexReader.open(settings.index_dir)
     reader.check_model(embedder)
     return Retriever(reader, embedder, settings=settings)

@@ -41,6 +41,7 @@ from index.store import (
     current_generation,
     generation_path,
     migrate,
+    model_settings_hint,
 )
 
 __all__ = ["BuildReport", "update_index"]
@@ -352,7 +353,7 @@ def update_index(
                 raise ModelMismatchError(
                     f"the index in {index_dir} was built with model {model.get('model')!r} (fingerprint {model.get('fingerprint')}); "
                     f"the configured model is {embedder.name!r} ({embedder.fingerprint}). Adding would mix vectors of two models: "
-                    f"rebuild with `newsbot index build`, or set NEWSBOT_MODEL={model.get('model')}"
+                    f"rebuild with `newsbot index build`, or set {model_settings_hint(model)}"
                 )
         name = time.strftime("g%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         gen = generation_path(index_dir, name)

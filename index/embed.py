@@ -40,13 +40,13 @@ def resolve_model(model: str) -> tuple[str, str]:
     return model, model
 
 
-def _fingerprint(location: str, dim: int, max_seq_length: int) -> str:
+def _fingerprint(location: str, dim: int, max_seq_length: int, *, variant: str = "") -> str:
     """Identifies the weights: config files whole, the weight files by size and a sample of bytes.
 
     Reading a few MB instead of hashing every weight keeps start-up fast while still telling
     two different models (or two versions of one) apart.
     """
-    digest = hashlib.sha256(f"dim={dim};max_seq={max_seq_length}".encode())
+    digest = hashlib.sha256(f"dim={dim};max_seq={max_seq_length}".encode() + (f";{variant}".encode() if variant else b""))
     root = Path(location)
     if not root.is_dir():
         digest.update(location.encode())
@@ -72,6 +72,9 @@ class Embedder:
     """
 
     def __init__(self, model: object, *, name: str, location: str, backend: str = "torch") -> None:
+        # The fingerprint names the vector space: ONNX fp32 reproduces torch's vectors (cosine
+        # 1.0000), int8 moves them slightly (0.99), so an int8 index is its own space and the
+        # embedding cache keeps its vectors apart from torch's.
         self._model = model
         self.name = name
         self.location = location
@@ -81,7 +84,7 @@ class Embedder:
         self.dim: int = int(get_dim())
         self.max_seq_length: int = int(model.max_seq_length)  # type: ignore[attr-defined]
         self.tokenizer = model.tokenizer  # type: ignore[attr-defined]
-        self.fingerprint = _fingerprint(location, self.dim, self.max_seq_length)
+        self.fingerprint = _fingerprint(location, self.dim, self.max_seq_length, variant="int8" if backend == "onnx-int8" else "")
         # Torch releases the GIL while encoding, but one model object is not safe to share
         # between threads mid-call; the lock keeps concurrent HTTP requests correct.
         self._lock = threading.Lock()
@@ -119,15 +122,23 @@ class Embedder:
 
     def describe(self) -> dict[str, object]:
         """What the index records about the model."""
-        return {"model": self.name, "dim": self.dim, "fingerprint": self.fingerprint, "max_seq_length": self.max_seq_length}
+        return {"model": self.name, "dim": self.dim, "fingerprint": self.fingerprint, "max_seq_length": self.max_seq_length, "backend": self.backend}
 
 
-def load_embedder(model: str, *, backend: str = "torch") -> Embedder:
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def load_embedder(model: str, *, backend: str = "torch", cache_dir: Path | str | None = None) -> Embedder:
     """Load `model` (bundled name, hub name or local folder) for CPU encoding.
 
+    `backend`: `torch` (sentence-transformers), or `onnx` / `onnx-int8` (ONNX Runtime on a
+    graph exported once into `cache_dir`, see index/onnx_model.py). When ONNX Runtime is not
+    installed or the model cannot be exported, the torch model is used and a warning says why.
     A local or bundled model loads with the hub switched off, so a machine without internet
     never waits on a download attempt.
     """
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
     name, location = resolve_model(model)
     if Path(location).exists():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,16 +148,27 @@ def load_embedder(model: str, *, backend: str = "torch") -> Embedder:
 
     # Quiet by default: a per-load weights progress bar is noise in a CLI, a server and a test log.
     transformers_logging.disable_progress_bar()
-
-    kwargs: dict[str, object] = {"device": "cpu"}
-    if backend != "torch":
-        kwargs["backend"] = backend
     try:
-        st_model = SentenceTransformer(location, **kwargs)
+        st_model = SentenceTransformer(location, device="cpu")
     except Exception as exc:
         raise ModelError(f"could not load embedding model {model!r} from {location}: {exc}") from exc
-    embedder = Embedder(st_model, name=name, location=location, backend=backend)
-    log.info("model loaded", extra={"model": name, "dim": embedder.dim, "backend": backend})
+    torch_embedder = Embedder(st_model, name=name, location=location, backend="torch")
+    if backend == "torch":
+        log.info("model loaded", extra={"model": name, "dim": torch_embedder.dim, "backend": backend})
+        return torch_embedder
+    try:
+        from index.onnx_model import OnnxSentenceModel, export_onnx
+
+        export_dir = Path(cache_dir or "data/models") / f"{name.replace('/', '--')}-{torch_embedder.fingerprint}-onnx"
+        onnx_file = export_onnx(st_model, export_dir, quantize=backend == "onnx-int8")
+        onnx_model = OnnxSentenceModel(onnx_file, tokenizer=st_model.tokenizer, dim=torch_embedder.dim, max_seq_length=torch_embedder.max_seq_length)
+    except Exception as exc:
+        # A clean fallback: the same model on torch. Its vectors match an fp32 ONNX index
+        # exactly; an int8 index refuses them with a rebuild hint (different fingerprint).
+        log.warning("onnx backend unavailable, using torch", extra={"model": name, "backend": backend, "reason": f"{type(exc).__name__}: {exc}"[:300]})
+        return torch_embedder
+    embedder = Embedder(onnx_model, name=name, location=location, backend=backend)
+    log.info("model loaded", extra={"model": name, "dim": embedder.dim, "backend": backend, "onnx": str(onnx_file)})
     return embedder
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "current_generation",
     "generation_path",
     "migrate",
+    "model_settings_hint",
     "SCHEMA_VERSION",
 ]
 
@@ -325,7 +326,7 @@ class IndexReader:
                 f"the index in {self.index_dir} was built with model {model.get('model')!r} "
                 f"(dim {model.get('dim')}, fingerprint {model.get('fingerprint')}), but the configured model is "
                 f"{embedder.name!r} (dim {embedder.dim}, fingerprint {embedder.fingerprint}). "
-                f"Rebuild it with this model: `newsbot index build`, or set NEWSBOT_MODEL={model.get('model')}"
+                f"Rebuild it with this model: `newsbot index build`, or set {model_settings_hint(model)}"
             )
 
     # -- search -----------------------------------------------------------------------------
@@ -493,3 +494,8 @@ class IndexReader:
             "bytes_on_disk": size,
             "cache_bytes": cache.stat().st_size if cache.exists() else 0,
         }
+
+
+def model_settings_hint(model: dict[str, Any]) -> str:
+    """The settings that select the model an index was built with (older indexes record no backend)."""
+    return f"NEWSBOT_MODEL={model.get('model')} NEWSBOT_EMBED_BACKEND={model.get('backend', 'torch')}"

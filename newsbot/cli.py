@@ -125,7 +125,7 @@ def _run_update(
     settings = _settings()
     mapping = _parse_map(field_map)
     try:
-        embedder = load_embedder(settings.model, backend=settings.embed_backend)
+        embedder = load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir)
         report = update_index(
             settings.index_dir,
             embedder=embedder,
@@ -162,7 +162,7 @@ def _open_retriever(settings: Settings):  # -> retrieval.search.Retriever
 
     try:
         reader = IndexReader.open(settings.index_dir)
-        embedder = load_embedder(settings.model, backend=settings.embed_backend)
+        embedder = load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir)
         reader.check_model(embedder)
     except NewsbotIndexError as exc:
         _fail(str(exc))
@@ -322,7 +322,7 @@ def serve(
         typer.echo(f"no index in {settings.index_dir}: indexing {settings.corpus_dir} first", err=True)
         try:
             # Loaded once: the build and the service share it.
-            embedder = load_embedder(settings.model, backend=settings.embed_backend)
+            embedder = load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir)
             report = update_index(
                 settings.index_dir,
                 embedder=embedder,

@@ -141,7 +141,7 @@ async def _load(service: Service) -> None:
             from index.embed import load_embedder
 
             service.embedder = await run_in_threadpool(
-                partial(load_embedder, service.settings.model, backend=service.settings.embed_backend)
+                partial(load_embedder, service.settings.model, backend=service.settings.embed_backend, cache_dir=service.settings.model_cache_dir)
             )
         live = _make_live(service)
         service.live = live
