@@ -90,6 +90,11 @@ class Embedder:
         self._lock = threading.Lock()
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
+    @property
+    def model(self) -> object:
+        """What `encode` calls: a SentenceTransformer, or the ONNX model (benchmarks time it bare)."""
+        return self._model
+
     def encode(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         """Vectors for `texts`, shape (len(texts), dim)."""
         if not texts:
