@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+CACHE = Path(os.environ.get("NEWSBOT_TEST_CACHE", Path(__file__).resolve().parent / ".cache"))
+# One ONNX export per machine, shared by in-process tests, CLI runs and subprocesses (whatever
+# their working directory), instead of one per test folder.
+os.environ.setdefault("NEWSBOT_MODEL_CACHE_DIR", str(CACHE / "models"))
 
 from index.build import BuildReport, update_index  # noqa: E402
 from index.embed import Embedder, load_embedder  # noqa: E402
@@ -25,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared"
 WIKINEWS = SHARED / "corpus" / "wikinews" / "articles.jsonl"
-CACHE = Path(os.environ.get("NEWSBOT_TEST_CACHE", Path(__file__).resolve().parent / ".cache"))
 
 
 def make_settings(index_dir: Path, **overrides: object) -> Settings:
@@ -41,8 +44,8 @@ def build(index_dir: Path, inputs: list[str | Path], embedder: Embedder, **overr
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    return load_embedder("all-MiniLM-L6-v2")
+    """The bundled all-MiniLM-L6-v2 on the default backend, loaded once for the whole session."""
+    return load_embedder("all-MiniLM-L6-v2", backend=Settings.model_fields["embed_backend"].default, cache_dir=CACHE / "models")
 
 
 @pytest.fixture(scope="session")
