@@ -7,6 +7,10 @@ carry the kind of thing asked for (a number for "how many", a name for "who", a 
 passage's cosine to the question: encoding sentences at query time costs ~20 ms each on two
 cores (see docs/retrieval.md), more than the whole answer budget.
 
+What is asked for is read by `retrieval.question`: the answer kinds (number, proportion, date,
+time, person, place, cause, the "which X" noun) and, for a question in several parts, each
+part, which then gets a sentence of its own.
+
 Each chosen sentence becomes a citation quoting it exactly, with its character offsets in the
 article body. When the evidence is weak (`confidence` below the calibrated
 `abstain_threshold`) the answer says so, cites nothing, and lists the closest passages apart.
@@ -14,11 +18,13 @@ article body. When the evidence is weak (`confidence` below the calibrated
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from retrieval.question import QuestionPart, carries, question_parts
 from retrieval.text import Sentence, content_terms, token_set
 from retrieval.types import Answer, Citation, Hit
 
@@ -30,27 +36,11 @@ __all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess"
 ABSTAIN_TEXT = "I found nothing in the archive that answers this."
 CLOSEST_NOTE = "The closest passages are listed below; they do not answer the question."
 
-_NUMBER_Q = re.compile(
-    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|percentage|percent|proportion|number of|amount|price|cost|age|score|vote|times?|toll|rate|margin|figure|sum|magnitude|share)\b",
-    re.I,
-)
-_PERSON_Q = re.compile(r"\b(?:who|whom|whose)\b", re.I)
-_DATE_Q = re.compile(r"\b(?:when|what (?:year|date|day|month|time)|which (?:year|date|day|month))\b", re.I)
-_PLACE_Q = re.compile(r"\b(?:where|which (?:city|country|state|town|region|province|island|park|airport|nation|county|village|capital))\b", re.I)
-# The thing a "which/what X" question asks for: "which museum did", "what times did".
-_FOCUS_Q = re.compile(
-    r"\b(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|became|becomes)\b",
-    re.I,
-)
-_NUMBER_S = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half)\b",
-    re.I,
-)
-_DATE_S = re.compile(
-    r"\b(?:(?:19|20)\d\d|jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|next (?:week|month|year))\b",
-    re.I,
-)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
+_CALENDAR = re.compile(
+    r"(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?|(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    re.I,
+)
 
 
 #: Sentence scoring weights (chosen on the dev sets as a whole, see docs/retrieval.md).
@@ -64,6 +54,12 @@ WEIGHTS: dict[str, float] = {
     "min_novel": 0.4,
     "restate_factor": 0.7,
     "focus": 0.6,
+    # A plain number when a proportion is asked for ("odds", "share"): it may be one, written out.
+    "ratio_number": 0.5,
+    # In scoring for one part of a multi-part question: words of the shared context ("When X
+    # resigned, ...") and words only the other parts use count less than the part's own.
+    "shared_part": 0.5,
+    "other_part": 0.25,
 }
 
 
@@ -79,6 +75,9 @@ class ScoredSentence:
     overlap: float
     #: 1.0 when the sentence carries the kind of thing asked for (number, date, name, the "which X").
     typed: float = 0.0
+    #: Score and typedness for each part of a multi-part question (empty for a plain one).
+    part_scores: tuple[float, ...] = ()
+    part_typed: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
@@ -110,14 +109,10 @@ def question_weights(question: str, context_terms: list[str], retriever: Retriev
 def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     """Score the sentences of the retrieved passages and how strong the evidence is."""
     weights = question_weights(retrieval.question, retrieval.context_terms, retriever)
-    total = sum(weights.values()) or 1.0
     question_tokens = set(weights)
-    wants_number = bool(_NUMBER_Q.search(retrieval.question))
-    wants_person = bool(_PERSON_Q.search(retrieval.question))
-    wants_date = bool(_DATE_Q.search(retrieval.question))
-    wants_place = bool(_PLACE_Q.search(retrieval.question))
-    focus_match = _FOCUS_Q.search(retrieval.question)
-    focus = content_terms(focus_match.group(1).split()[-1]) if focus_match else []
+    parts = question_parts(retrieval.question)
+    whole = _Asking(weights, frozenset().union(*(p.kinds for p in parts)), {p.focus for p in parts if p.focus})
+    askings = [_part_asking(p, parts, weights) for p in parts] if len(parts) > 1 else []
 
     hits = retrieval.hits
     w = WEIGHTS
@@ -127,9 +122,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     for rank, hit in enumerate(hits):
         title_tokens = token_set(hit.title)
         passage_tokens = token_set(hit.text) | title_tokens
-        passage_cover = sum(v for t, v in weights.items() if t in passage_tokens) / total
         if rank < 3:
-            coverage = max(coverage, passage_cover)
+            coverage = max(coverage, whole.share(passage_tokens))
         body, sentences = retriever.article_sentences(hit.article_id)
         inside = [i for i, s in enumerate(sentences) if s.end > hit.start and s.start < hit.end]
         # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
@@ -142,40 +136,92 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             if key in scored and scored[key].hit_rank <= rank:
                 continue
             toks = sentence_tokens[i]
-            overlap = sum(v for t, v in weights.items() if t in toks) / total
             around = set(toks) | title_tokens
             for j in range(i - span, i + span + 1):
                 if j in sentence_tokens:
                     around |= sentence_tokens[j]
-            context = sum(v for t, v in weights.items() if t in around) / total
-            typed = 0.0
-            if wants_number and _NUMBER_S.search(_strip_known(sentence.text, question_tokens)):
-                typed = 1.0
-            elif wants_date and _DATE_S.search(sentence.text):
-                typed = 1.0
-            elif any(t not in question_tokens for t in (content_terms(n)[0] if content_terms(n) else n.casefold() for n in _NAME.findall(sentence.text))):
-                typed = 1.0 if (wants_person or wants_place) else w["name_bonus"]
-            if focus and focus[0] in toks:
-                typed = max(typed, w["focus"])
             content = toks - _COMMON
             novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())
-            length = 1.0 if 6 <= words <= 60 else 0.7
-            score = (w["overlap"] * overlap + w["context"] * context + w["prior"] * prior + w["typed"] * typed) * length
-            if novel < w["min_novel"]:
-                score *= w["restate_factor"]
-            scored[key] = ScoredSentence(hit, rank, sentence, toks, score, overlap, typed)
+            factor = (1.0 if 6 <= words <= 60 else 0.7) * (w["restate_factor"] if novel < w["min_novel"] else 1.0)
+            cues = _Cues(sentence.text, question_tokens)
+
+            def score(asking: _Asking) -> tuple[float, float, float]:
+                overlap, typed = asking.share(toks), asking.typed(cues, toks)
+                total = w["overlap"] * overlap + w["context"] * asking.share(around) + w["prior"] * prior + w["typed"] * typed
+                return total * factor, overlap, typed
+
+            total, overlap, typed = score(whole)
+            per_part = [score(a) for a in askings]
+            scored[key] = ScoredSentence(
+                hit, rank, sentence, toks, total, overlap, typed, tuple(p[0] for p in per_part), tuple(p[2] for p in per_part)
+            )
 
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
     return Evidence(dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked)
 
 
+class _Cues:
+    """What a sentence carries, worked out once and shared by every part's scoring."""
+
+    def __init__(self, text: str, question_tokens: set[str]) -> None:
+        self.text = text
+        # A number the question already states ("more than 1,000 people") is not an answer to it.
+        self.unknown = _strip_known(text, question_tokens)
+        # Month and weekday names are capitalised but name no one.
+        names = [n for n in _NAME.findall(text) if not _CALENDAR.fullmatch(n)]
+        self.new_name = any(t not in question_tokens for t in (content_terms(n)[0] if content_terms(n) else n.casefold() for n in names))
+        self._seen: dict[str, bool] = {}
+
+    def has(self, kind: str) -> bool:
+        if kind not in self._seen:
+            self._seen[kind] = carries(kind, self.unknown if kind in ("number", "ratio") else self.text)
+        return self._seen[kind]
+
+
+@dataclass(slots=True)
+class _Asking:
+    """What one question (or one part of it) asks: its word weights, answer kinds and focus nouns."""
+
+    weights: dict[str, float]
+    kinds: frozenset[str]
+    focus: set[str]
+
+    def share(self, tokens: set[str]) -> float:
+        """IDF-weighted share of the question's words among `tokens`."""
+        total = sum(self.weights.values()) or 1.0
+        return sum(v for t, v in self.weights.items() if t in tokens) / total
+
+    def typed(self, cues: _Cues, tokens: set[str]) -> float:
+        """1.0 when the sentence carries what is asked for, less for weaker signs of it."""
+        w = WEIGHTS
+        typed = 0.0
+        if "ratio" in self.kinds:
+            typed = 1.0 if cues.has("ratio") else (w["ratio_number"] if cues.has("number") else 0.0)
+        elif "number" in self.kinds and cues.has("number"):
+            typed = 1.0
+        if any(kind in self.kinds and cues.has(kind) for kind in ("date", "time", "cause")):
+            typed = 1.0
+        if typed < 1.0 and cues.new_name:
+            typed = max(typed, 1.0 if self.kinds & {"person", "place"} else w["name_bonus"])
+        if self.focus & tokens:
+            typed = max(typed, w["focus"])
+        return typed
+
+
+def _part_asking(part: QuestionPart, parts: list[QuestionPart], weights: dict[str, float]) -> _Asking:
+    """The question as one part asks it: the part's own words weigh most."""
+    others = set().union(*(p.terms for p in parts if p is not part)) - part.terms
+    scale = {t: 1.0 if t in part.terms else WEIGHTS["other_part"] if t in others else WEIGHTS["shared_part"] for t in weights}
+    scaled = {t: v * scale[t] for t, v in weights.items()}
+    return _Asking(scaled, part.kinds, {part.focus} if part.focus else set())
+
+
 _COMMON = frozenset({"the", "a", "an", "of", "to", "in", "and", "is", "was", "that", "for", "on", "it", "with", "as", "he", "she", "they"})
 
 
 def _strip_known(text: str, question_tokens: set[str]) -> str:
-    # A number the question already states ("more than 1,000 people") is not an answer to it.
     return " ".join(w for w in text.split() if w.strip(".,;:()\"'”“").replace(",", "").casefold() not in question_tokens)
 
 
@@ -183,15 +229,16 @@ def choose(sentences: list[ScoredSentence], *, max_sentences: int, min_relative:
     """The best sentence, then up to `max_sentences - 1` more that score close to it and add new words.
 
     When the best sentence does not itself carry the kind of thing asked for, the best one that
-    does is taken next: restating the question is what lexical scoring over-rewards.
+    does is taken next: restating the question is what lexical scoring over-rewards. A question
+    in several parts ("..., and who ...?") first gets one sentence per part (`_per_part`).
     """
     if not sentences:
         return []
     best = sentences[0]
-    chosen = [best]
+    chosen = _per_part(sentences, max_sentences=max_sentences, min_relative=min_relative) or [best]
     pool = [c for c in sentences[1:] if c.score >= min_relative * best.score]
-    if best.typed < 1.0 and PREFER_TYPED:
-        typed = next((c for c in pool if c.typed >= 1.0), None)
+    if best.typed < 1.0 and PREFER_TYPED and len(chosen) < max_sentences:
+        typed = next((c for c in pool if c.typed >= 1.0 and c not in chosen), None)
         if typed is not None:
             chosen.append(typed)
     for candidate in pool:
@@ -206,6 +253,33 @@ def choose(sentences: list[ScoredSentence], *, max_sentences: int, min_relative:
 
 
 PREFER_TYPED = True
+
+
+def _per_part(sentences: list[ScoredSentence], *, max_sentences: int, min_relative: float) -> list[ScoredSentence]:
+    """For a multi-part question, a different sentence for each part, in the parts' order.
+
+    A part's candidates are the sentences that carry what it asks for, scoring within
+    `min_relative` of its best (or its best ones when none does). The parts are served
+    jointly, the best total of part scores: a sentence that fits two parts goes to the part
+    that has nothing else as good.
+    """
+    count = min(len(sentences[0].part_scores), max_sentences)
+    options: list[list[ScoredSentence]] = []
+    for n in range(count):
+        ranked = sorted(sentences, key=lambda s: -s.part_scores[n])
+        typed = [s for s in ranked if s.part_typed[n] >= 1.0 and s.part_scores[n] >= min_relative * ranked[0].part_scores[n]]
+        options.append((typed or ranked)[:_PART_OPTIONS])
+    best: tuple[float, tuple[ScoredSentence, ...]] = (-1.0, ())
+    for combo in itertools.product(*options):
+        if len({id(s) for s in combo}) == len(combo):
+            total = sum(s.part_scores[n] for n, s in enumerate(combo))
+            if total > best[0]:
+                best = (total, combo)
+    return list(best[1])
+
+
+# Candidates per part for the joint choice: 4**3 combinations at most.
+_PART_OPTIONS = 4
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

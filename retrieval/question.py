@@ -1,0 +1,178 @@
+"""What a question asks for: its parts, and the kind of answer each part wants.
+
+A question can ask several things at once ("what did X announce, and what share did Y win?",
+"what times did X run in Vienna and Y in Chicago?"). Each part gets the best sentence for it,
+so one part's strong word overlap cannot crowd the other out of the answer.
+
+Answer kinds are read from the interrogative phrase, with two traps avoided: a "when" that
+opens a subordinate clause ("When the governor resigned, who ...") asks for no date, and a
+number the question itself states is not an answer to it (see `retrieval.answer`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.text import content_terms
+
+__all__ = ["QuestionPart", "carries", "question_kinds", "question_parts"]
+
+_WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
+_AUX = r"(?:did|does|do|is|was|were|will|are|has|have|had|can|could|would|should|exactly)"
+
+_NUMBER_Q = re.compile(
+    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|rate|margin|figure|sum|magnitude|share)\b",
+    re.I,
+)
+# Asking for a proportion: the answer is "1 in 37", "2 out of 10", "80%", not any number.
+_RATIO_Q = re.compile(r"\b(?:odds|chances?|probability|likelihood|percentage|percent|proportion|share)\b", re.I)
+_PERSON_Q = re.compile(r"\b(?:who|whom|whose)\b", re.I)
+# "when" asks for a date only as an interrogative: followed by an auxiliary ("when did",
+# "when is") or closing the question. "When X announced ..., who ..." is a time clause.
+_DATE_Q = re.compile(rf"\b(?:when(?=\s+{_AUX}\b|\s*[?]?\s*$)|(?:what|which) (?:year|date|day|month)s?\b)", re.I)
+# Clock times and durations: "what time did the quake strike", "what times did they run".
+_TIME_Q = re.compile(r"\b(?:what|which|whose|winning|finishing|finish) times?\b", re.I)
+_PLACE_Q = re.compile(r"\b(?:where|which (?:city|country|state|town|region|province|island|park|airport|nation|county|village|capital))\b", re.I)
+_CAUSE_Q = re.compile(
+    r"\b(?:why|what (?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
+    re.I,
+)
+# The thing a "which/what X" question asks for: "which museum did", "what share of ... did".
+_FOCUS_Q = re.compile(
+    r"\b(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|became|becomes)\b",
+    re.I,
+)
+
+_NUMBER_S = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half)\b",
+    re.I,
+)
+_RATIO_S = re.compile(r"\b\d[\d,.]*\s*(?:in|out of)\s+\d|\d\s*%|\b(?:percent|per cent)\b", re.I)
+_DATE_S = re.compile(
+    r"\b(?:(?:19|20)\d\d|jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|next (?:week|month|year))\b",
+    re.I,
+)
+_TIME_S = re.compile(
+    r"\b\d{1,2}:\d\d(?::\d\d)?\b|\b\d+ hours? (?:and )?\d+ minutes?|\b\d+ minutes? (?:and )?\d+(?:\.\d+)? seconds?|\b\d{1,2}(?:[.:]\d\d)? ?[ap]\.?m\b",
+    re.I,
+)
+# Causal connectives: how a report states a cause.
+_CAUSE_S = re.compile(
+    r"\b(?:because|due to|caused by|cause of|causes? (?:was|were|is)|result(?:ed|s)? (?:of|from)|as a result|died (?:of|from)|killed by|blamed (?:on|for)|attributed to|owing to|in order to|led to)\b",
+    re.I,
+)
+
+#: Sentence cue of each answer kind.
+_CUES: dict[str, re.Pattern[str]] = {
+    "number": _NUMBER_S,
+    "ratio": _RATIO_S,
+    "date": _DATE_S,
+    "time": _TIME_S,
+    "cause": _CAUSE_S,
+}
+
+# Where a question turns to its next part: ", and which ...", "; what ...", "... and when did",
+# or a new sentence ("Two runners made history. What times did ...").
+_PART_SPLIT = re.compile(rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\s+and\s+)(?={_WH}\b)|[.?!]\s+(?=[A-Z])", re.I)
+# Where the asking clause of a part can open: at its start or after a comma ("When X resigned,
+# who ..."); the first one that is not a time clause is it, and a later ", where ..." is a
+# relative clause inside it.
+_CLAUSE_START = re.compile(rf"(?:^|,\s+)({_WH}\b)", re.I)
+# A short trailing conjunct naming a new subject repeats the question for it ("... run in
+# Vienna and Kosgei in Chicago"): at most five words, opening with a capitalised name.
+_GAPPED = re.compile(r"\s+and\s+(?=[A-Z][\w’'-]*(?:\s+\S+){0,4}\s*[?.]?\s*$)")
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionPart:
+    """One thing a question asks: its text, the kinds of answer it wants, and its focus noun."""
+
+    text: str
+    kinds: frozenset[str]
+    #: The folded, stemmed noun of "which X did" ("museum"), when there is one.
+    focus: str | None
+    #: The part's own topical words (a trailing "and Kosgei in Chicago" has Kosgei, Chicago).
+    terms: frozenset[str]
+
+
+def question_kinds(text: str) -> frozenset[str]:
+    """The kinds of answer `text` asks for: number, ratio, date, time, person, place, cause.
+
+    An opening "who", "when", "where" or "why" decides alone: in "Who dissented at the rate
+    decision?" the "rate" does not ask for a number. After "what/which/how", the nouns and
+    phrases that ask for a number, a time or a cause are looked for; a later "who" or "where"
+    there opens a relative clause ("the city where ...") and asks for nothing.
+    """
+    opener = re.match(rf"\W*({_WH})\b", text, re.I)
+    word = opener.group(1).lower() if opener else ""
+    if word in ("who", "whom", "whose"):
+        return frozenset({"person"})
+    if word == "where":
+        return frozenset({"place"})
+    if word == "why":
+        return frozenset({"cause"})
+    if word == "when" and _DATE_Q.match(text, opener.start(1)):
+        return frozenset({"date"})
+    kinds = set()
+    if _NUMBER_Q.search(text):
+        kinds.add("number")
+    if _RATIO_Q.search(text):
+        kinds.add("ratio")
+    if _TIME_Q.search(text):
+        kinds.add("time")
+    if _CAUSE_Q.search(text):
+        kinds.add("cause")
+    if _DATE_Q.search(text) and (opener is None or "when" not in _DATE_Q.search(text).group(0).lower()):
+        kinds.add("date")
+    if _PLACE_Q.search(text) and (opener is None or not _PLACE_Q.search(text).group(0).lower().startswith("where")):
+        kinds.add("place")
+    if opener is None and _PERSON_Q.search(text):
+        kinds.add("person")
+    return frozenset(kinds)
+
+
+def _focus(text: str) -> str | None:
+    match = _FOCUS_Q.search(text)
+    if not match:
+        return None
+    terms = content_terms(match.group(1).split()[-1])
+    return terms[0] if terms else None
+
+
+def question_parts(question: str) -> list[QuestionPart]:
+    """The parts of `question`, in order; a plain question is one part.
+
+    Text that asks nothing itself (a leading "When X resigned," or a statement before the
+    question) is context shared by every part, so it forms no part of its own. A part's
+    `terms` are its own topical words; a single part holds all of the question's.
+    """
+    asking: list[str] = []
+    for chunk in _PART_SPLIT.split(question):
+        for match in _CLAUSE_START.finditer(chunk):
+            clause = chunk[match.start(1) :].strip(" ,;")
+            if not (clause.lower().startswith("when") and not _DATE_Q.match(clause)):
+                asking.append(clause)
+                break
+    pieces = [p for clause in asking for p in _split_gapped(clause)] or [(question, question)]
+    if len(pieces) == 1:
+        asks = pieces[0][1]
+        return [QuestionPart(question, question_kinds(asks), _focus(asks), frozenset(content_terms(question)))]
+    return [QuestionPart(text, question_kinds(asks), _focus(asks), frozenset(content_terms(text))) for text, asks in pieces]
+
+
+def _split_gapped(segment: str) -> list[tuple[str, str]]:
+    """(text, interrogative text) of a segment, or of its head and trailing conjunct.
+
+    The conjunct inherits the head's question: "and Kosgei in Chicago" asks "what times".
+    """
+    pieces = _GAPPED.split(segment, maxsplit=1)
+    if len(pieces) == 1:
+        return [(segment, segment)]
+    return [(pieces[0], pieces[0]), (pieces[1], pieces[0])]
+
+
+def carries(kind: str, text: str) -> bool:
+    """Whether `text` holds something of `kind` (number, ratio, date, time, cause)."""
+    cue = _CUES.get(kind)
+    return bool(cue and cue.search(text))

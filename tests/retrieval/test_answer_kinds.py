@@ -1,0 +1,135 @@
+"""Answers that depend on what the question asks for: proportions, causes, times, parts.
+
+The stories are written here; they are indexed with the test news fixtures (so word rarity is
+not that of five articles alone) by a real build with the real model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.embed import Embedder
+from index.store import IndexReader
+from retrieval.search import Retriever
+from tests.conftest import FIXTURES, build, make_settings
+
+STORIES = [
+    {
+        "title": "Asteroid 2031 QX7 no longer a threat, astronomers say",
+        "published_at": "2031-04-20",
+        "body": (
+            "Asteroid 2031 QX7 was rated level 3 on the Palermo hazard scale in March 2031, the highest rating given to any object that year.\n\n"
+            "Astronomers at the Kessock Observatory first spotted the asteroid on 2 March 2031 and rated it again on 9 March.\n\n"
+            "The rating was raised to level 3 on 14 March, when the asteroid's orbit was still uncertain. "
+            "At that point it was thought to have a 1 in 52 chance of striking the planet. "
+            "Further observations in April 2031 lowered the hazard rating to zero.\n\n"
+            "The asteroid will pass the Earth at a distance of 4.2 million kilometres in 2040."
+        ),
+    },
+    {
+        "title": "Hostel fire kills two climbers in Vessby",
+        "published_at": "2031-01-12",
+        "body": (
+            "A fire on Sunday night killed two climbers, both aged nineteen, at a mountain hostel in Vessby, East Norland.\n\n"
+            "The two climbers had arrived at the Vessby hostel on Saturday for a weekend of training in the hills. "
+            "Mayor Ingrid Sollberg declared Monday a day of mourning in Vessby. "
+            "The press agency NTB reported that the deaths were caused by carbon monoxide from a faulty heater.\n\n"
+            "Fire crews from Vessby and Marholm fought the hostel fire for three hours. "
+            "Police said the hostel's owner, aged 54, had been questioned about the fire."
+        ),
+    },
+    {
+        "title": "Tamsin Oyelaran breaks the course record at the Kessock Marathon",
+        "published_at": "2031-10-12",
+        "body": (
+            "Tamsin Oyelaran of Norland won the Kessock Marathon on Sunday, breaking the course record set in 2024.\n\n"
+            "Oyelaran pulled away from the field after 30 kilometres and ran the last ten alone. "
+            "Her time was 2 hours 21 minutes 14 seconds. "
+            "The men's race in Kessock was won by Pieter Vos in 2:09:12, ahead of Jonas Lind.\n\n"
+            "Oyelaran, 27, first ran in Kessock in 2029 and finished fourth."
+        ),
+    },
+    {
+        "title": "Ruben Makori wins the Vessby half marathon",
+        "published_at": "2031-10-13",
+        "body": (
+            "Ruben Makori won the Vessby half marathon on Monday, a day after his training partner Tamsin Oyelaran won in Kessock.\n\n"
+            "Makori crossed the line in 1:01:47, the fastest half marathon run in Norland this year. "
+            "The women's race in Vessby was won by Anna Berg in 1:09:30. "
+            "Makori said he would run in Kessock next year."
+        ),
+    },
+    {
+        "title": "Harbour Rovers defeat Marholm in round three of the 2031 Fenmoor League season",
+        "published_at": "2031-05-03",
+        "body": (
+            "Harbour Rovers defeated Marholm 31 points to 12 in round three of the 2031 Fenmoor League season on Saturday.\n\n"
+            '"We knew Marholm would come hard at us," Rovers coach Dan Whitlow said. '
+            "Rovers now sit second on the 2031 Fenmoor League ladder, behind Kessock City."
+        ),
+    },
+    {
+        "title": "Kessock City defeat Harbour Rovers in round four of the 2031 Fenmoor League season",
+        "published_at": "2031-05-10",
+        "body": (
+            "Kessock City beat Harbour Rovers 24 points to 20 in round four of the 2031 Fenmoor League season, keeping top spot on the ladder.\n\n"
+            "City captain Ola Brenne scored two tries in the second half. "
+            "The Fenmoor League season ends in September."
+        ),
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Retriever]:
+    folder = tmp_path_factory.mktemp("answer-kinds")
+    stories = folder / "stories.jsonl"
+    with stories.open("w", encoding="utf-8") as fh:
+        for n, story in enumerate(STORIES):
+            fh.write(json.dumps({**story, "source": "Norland Wire", "url": f"https://norland-wire.example/{n}"}) + "\n")
+    index_dir = folder / "index"
+    build(index_dir, [stories, FIXTURES / "news"], embedder)
+    reader = IndexReader.open(index_dir)
+    yield Retriever(reader, embedder, settings=make_settings(index_dir))
+    reader.close()
+
+
+def _quotes_exact(answer, retriever: Retriever) -> None:
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} == {c.n for c in answer.citations}
+    for c in answer.citations:
+        assert retriever.reader.article(c.article_id).body[c.quote_start : c.quote_end] == c.quote
+
+
+def test_odds_asked_after_a_when_clause_get_the_proportion(retriever: Retriever) -> None:
+    answer = retriever.ask(
+        "In March 2031, when asteroid 2031 QX7 was rated level 3 on the Palermo scale, what were its estimated odds of hitting Earth?"
+    )
+    assert not answer.abstained
+    assert "1 in 52" in answer.answer
+    _quotes_exact(answer, retriever)
+
+
+def test_a_cause_question_gets_the_sentence_that_states_the_cause(retriever: Retriever) -> None:
+    answer = retriever.ask("According to the NTB news agency, what killed the two climbers in the Vessby hostel fire?")
+    assert not answer.abstained
+    assert "carbon monoxide" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)
+
+
+def test_each_part_of_a_question_gets_its_own_sentence(retriever: Retriever) -> None:
+    answer = retriever.ask("What times did Tamsin Oyelaran run in Kessock and Ruben Makori in Vessby?")
+    assert not answer.abstained
+    assert "2 hours 21 minutes 14 seconds" in answer.answer and "1:01:47" in answer.answer
+    assert len(answer.citations) <= 3
+    _quotes_exact(answer, retriever)
+
+
+def test_who_question_naming_a_rate_decision_wants_a_person(seed_retriever: Retriever) -> None:
+    # "rate" asks for a number only after what/which/how; here it names the meeting.
+    answer = seed_retriever.ask("Who dissented at the Bank of Norland rate decision?")
+    assert "Aaltonen" in answer.answer

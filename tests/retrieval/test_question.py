@@ -1,0 +1,51 @@
+"""What a question asks for (parts, answer kinds): no index needed."""
+
+from __future__ import annotations
+
+from retrieval.question import carries, question_kinds, question_parts
+
+
+def test_a_time_clause_opened_by_when_asks_for_no_date() -> None:
+    kinds = question_parts("In March 2031, when asteroid QX7 was rated level 3, what were its estimated odds of hitting Earth?")[0].kinds
+    assert kinds == {"number", "ratio"}
+    assert "date" in question_kinds("When did the bridge reopen?")
+    assert "date" in question_kinds("The bridge reopened when?")
+
+
+def test_an_opening_who_decides_alone() -> None:
+    # "rate" asks for a number only after what/which/how.
+    assert question_kinds("Who dissented at the Bank of Norland rate decision?") == {"person"}
+    assert "number" in question_kinds("What rate did the Bank of Norland set?")
+    # After "how long", a "where" opens a relative clause.
+    assert question_kinds("How long is a year on the planet where water was found?") == {"number"}
+
+
+def test_cause_time_and_proportion_questions() -> None:
+    assert question_kinds("According to the agency, what killed the two climbers?") == {"cause"}
+    assert question_kinds("Why did the Glasswater Bridge close?") == {"cause"}
+    assert "cause" in question_kinds("How did the ferry captain die?")
+    assert question_kinds("What times did they run?") == {"time"}
+    assert {"number", "ratio"} <= question_kinds("What share of the seats did the party win?")
+    assert carries("cause", "Both deaths were caused by carbon monoxide poisoning.")
+    assert carries("time", "Her time was 2 hours 21 minutes 14 seconds.") and carries("time", "He finished in 1:01:47.")
+    assert carries("ratio", "It had a 1 in 52 chance of striking the Earth.") and not carries("ratio", "It was rated level 3.")
+
+
+def test_a_question_splits_into_the_parts_it_asks() -> None:
+    parts = question_parts(
+        "When the governor resigned in July, who was expected to succeed him, and who was sworn in when he left office?"
+    )
+    assert [p.text for p in parts] == ["who was expected to succeed him", "who was sworn in when he left office?"]
+    assert all(p.kinds == {"person"} for p in parts)
+    two = question_parts("Why did the Glasswater Bridge close in January and when did it reopen?")
+    assert [sorted(p.kinds) for p in two] == [["cause"], ["date"]]
+    # A relative "where" stays inside the part it belongs to; a plain question is one part.
+    assert len(question_parts("How long is a year on K2-18b, where astronomers found water?")) == 1
+
+
+def test_a_trailing_conjunct_repeats_the_question_for_a_new_subject() -> None:
+    parts = question_parts("Two runners made history. What times did Tamsin Oyelaran run in Kessock and Ruben Makori in Vessby?")
+    assert [p.text for p in parts] == ["What times did Tamsin Oyelaran run in Kessock", "Ruben Makori in Vessby?"]
+    assert parts[1].kinds == {"time"} and parts[1].terms == {"ruben", "makori", "vessby"}
+    # A long conjunct is the question's own subject, not a new question.
+    assert len(question_parts("When did Prince Harry and Meghan Markle announce they would step back from royal duties?")) == 1
