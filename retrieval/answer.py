@@ -13,9 +13,7 @@ part, which then gets a sentence of its own.
 
 Each chosen sentence becomes a citation quoting it exactly, with its character offsets in the
 article body. When the evidence is weak (`confidence` below the calibrated
-`abstain_threshold`, or the best passages report other stages of a competition than the one
-asked about, `retrieval.stages`) the answer says so, cites nothing, and lists the closest
-passages apart.
+`abstain_threshold`) the answer says so, cites nothing, and lists the closest passages apart.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from retrieval.question import QuestionPart, carries, question_parts
-from retrieval.stages import other_stages_only
 from retrieval.text import Sentence, content_terms, token_set
 from retrieval.types import Answer, Citation, Hit
 
@@ -63,9 +60,6 @@ WEIGHTS: dict[str, float] = {
     # resigned, ...") and words only the other parts use count less than the part's own.
     "shared_part": 0.5,
     "other_part": 0.25,
-    # Confidence factor when the best passages report other stages of a competition than the
-    # one asked about (round five, not the grand final): see retrieval.stages.
-    "other_stage": 0.6,
 }
 
 
@@ -165,8 +159,6 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
-    if other_stages_only(retrieval.question, [f"{h.title}\n{h.text}" for h in hits[:3]]):
-        confidence *= w["other_stage"]
     return Evidence(dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked)
 
 

@@ -1,9 +1,8 @@
-"""What a question asks for (parts, answer kinds) and the stages of a competition: no index needed."""
+"""What a question asks for (parts, answer kinds): no index needed."""
 
 from __future__ import annotations
 
 from retrieval.question import carries, question_kinds, question_parts
-from retrieval.stages import other_stages_only, stage_keys
 
 
 def test_a_time_clause_opened_by_when_asks_for_no_date() -> None:
@@ -50,17 +49,3 @@ def test_a_trailing_conjunct_repeats_the_question_for_a_new_subject() -> None:
     assert parts[1].kinds == {"time"} and parts[1].terms == {"ruben", "makori", "vessby"}
     # A long conjunct is the question's own subject, not a new question.
     assert len(question_parts("When did Prince Harry and Meghan Markle announce they would step back from royal duties?")) == 1
-
-
-def test_stages_of_a_competition() -> None:
-    assert stage_keys("Which club won the grand final of the 2031 Fenmoor League season?") == {"grand final"}
-    assert stage_keys("Harbour Rovers defeat Marholm in round three") == {"round 3"}
-    assert stage_keys("in their Round 3 match") == stage_keys("the third round of the season") == {"round 3"}
-    assert stage_keys("the final decision and the final try") == set()
-    asked = "Which club won the grand final of the 2031 Fenmoor League season?"
-    assert other_stages_only(asked, ["Kessock City defeat Harbour Rovers in round four of the 2031 Fenmoor League season"])
-    assert not other_stages_only(asked, ["Kessock City reach the grand final after round four"])
-    assert not other_stages_only(asked, ["Kessock City won the league"])
-    # The cup final of another competition is not the grand final; the grand final is the final.
-    assert other_stages_only(asked, ["Harbour Rovers win the Eastmere Cup final", "in round four"])
-    assert not other_stages_only("Who won the final?", ["Kessock City won the grand final"])
