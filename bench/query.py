@@ -319,8 +319,9 @@ def serve(fd: int, index_dir: Path, backend: str) -> int:
 
 
 def _input_signature(path: Path, **params: Any) -> str:
-    stat = path.stat()
-    return hashlib.sha256(json.dumps({"path": str(path), "size": stat.st_size, "mtime": stat.st_mtime, **params}, sort_keys=True).encode()).hexdigest()[:12]
+    # The content, not the mtime: a fresh copy of the same corpus reuses the baseline's store.
+    content = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps({"content": content, **params}, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def build_ours(corpus: Corpus, *, embedder: Any, cache: Path, fresh: bool) -> tuple[Path, dict[str, Any]]:
