@@ -15,7 +15,7 @@ import numpy as np
 
 from index.errors import ModelError
 
-__all__ = ["Embedder", "load_embedder", "resolve_model"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Embedder", "load_embedder", "resolve_model"]
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,11 @@ class Embedder:
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+#: What NEWSBOT_EMBED_BACKEND defaults to: measured fastest with dev-set quality on par (docs/benchmarks.md).
+DEFAULT_BACKEND = "onnx-int8"
 
 
-def load_embedder(model: str, *, backend: str = "torch", cache_dir: Path | str | None = None) -> Embedder:
+def load_embedder(model: str, *, backend: str = DEFAULT_BACKEND, cache_dir: Path | str | None = None) -> Embedder:
     """Load `model` (bundled name, hub name or local folder) for CPU encoding.
 
     `backend`: `torch` (sentence-transformers), or `onnx` / `onnx-int8` (ONNX Runtime on a

