@@ -257,7 +257,7 @@ def run_corpus(name: str, path: Path, *, embedder: Embedder, raw_model: Any, fol
     texts = embedded_texts(index_dir, embedder.tokenizer)
     if len(texts) != report.chunks_embedded:
         raise RuntimeError(f"read back {len(texts)} texts, the build embedded {report.chunks_embedded}")
-    print(f"   raw SentenceTransformer.encode of the same {len(texts):,} texts, batch size {settings.embed_batch_size}", flush=True)
+    print(f"   raw {type(raw_model).__name__}.encode of the same {len(texts):,} texts, batch size {settings.embed_batch_size}", flush=True)
     with measured() as raw:
         raw_model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
