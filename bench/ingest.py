@@ -194,8 +194,11 @@ def write_synthetic(source: Path, out: Path, *, articles: int, seed: int, rate: 
 # --------------------------------------------------------------------------- the texts a build embedded
 
 
-def embedded_texts(index_dir: Path, tokenizer: Any) -> list[str]:
-    """The distinct "Title. passage" strings of the served generation, in chunk order.
+def embedded_texts(index_dir: Path, tokenizer: Any) -> tuple[list[str], int]:
+    """The distinct "Title. passage" strings of the served generation in chunk order, and the passage count.
+
+    Passages with identical text (perturbed copies can coincide) are encoded once by the
+    build, so the raw side encodes each distinct text once too.
 
     Rebuilt with the pipeline's own `embedding_text` from the stored title and passage, and
     checked against the hash the build stored for each, so raw encode gets exactly its input.
@@ -214,7 +217,7 @@ def embedded_texts(index_dir: Path, tokenizer: Any) -> list[str]:
         if hashlib.sha256(full.encode("utf-8")).hexdigest() != embed_hash:
             raise RuntimeError("a rebuilt embedding text differs from what the build embedded; index.chunk changed?")
         texts.setdefault(embed_hash, full)
-    return list(texts.values())
+    return list(texts.values()), len(rows)
 
 
 # --------------------------------------------------------------------------- one corpus
@@ -254,9 +257,9 @@ def run_corpus(name: str, path: Path, *, embedder: Embedder, raw_model: Any, fol
         raise RuntimeError(f"{report.chunks_cached} passages came from the cache of a fresh index: the figures would not be a full build")
     print(f"   {report.summary()}", flush=True)
 
-    texts = embedded_texts(index_dir, embedder.tokenizer)
-    if len(texts) != report.chunks_embedded:
-        raise RuntimeError(f"read back {len(texts)} texts, the build embedded {report.chunks_embedded}")
+    texts, passages = embedded_texts(index_dir, embedder.tokenizer)
+    if passages != report.chunks_embedded:
+        raise RuntimeError(f"read back {passages} passages, the build embedded {report.chunks_embedded}")
     print(f"   raw {type(raw_model).__name__}.encode of the same {len(texts):,} texts, batch size {settings.embed_batch_size}", flush=True)
     with measured() as raw:
         raw_model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
@@ -279,6 +282,7 @@ def run_corpus(name: str, path: Path, *, embedder: Embedder, raw_model: Any, fol
         "build_articles_per_s": round(report.articles / build.wall_s, 2),
         "build_chunks_per_s": round(report.chunks / build.wall_s, 2),
         "raw_encode_chunks_per_s": round(len(texts) / raw.wall_s, 2),
+        "distinct_texts_encoded": len(texts),
     }
     result.ratios = {
         "overhead_wall": round(build.wall_s / raw.wall_s, 3),
