@@ -53,6 +53,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout, without installing
+from runinfo import git_head, write_report  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 from index.build import BuildReport, update_index  # noqa: E402
 from index.chunk import embedding_text  # noqa: E402
@@ -360,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict[str, Any] = {
         "machine": {
-            "commit": _git_head(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "commit": git_head(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")}, "python": platform.python_version(),
             "torch": torch.__version__, "sentence_transformers": __import__("sentence_transformers").__version__,
             "loadavg_at_start": load0,
@@ -401,29 +402,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _git_head() -> str:
-    """The commit measured, with "+dirty" when tracked files differ from it."""
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
 def _write(report: dict[str, Any], results: list[CorpusResult], out: Path, started: float) -> None:
     from dataclasses import asdict
 
     report["corpora"] = [asdict(r) for r in results]
-    report["machine"]["loadavg_at_end"] = os.getloadavg()
     report["machine"]["maxrss_mib"] = round(maxrss_bytes() / 2**20, 1)
-    report["total_s"] = round(time.perf_counter() - started, 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=1))
-    tmp.replace(out)
+    write_report(report, out, started)
 
 
 if __name__ == "__main__":

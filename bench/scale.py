@@ -55,6 +55,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout, without installing
+from runinfo import write_report  # noqa: E402  (bench/ is on sys.path as the script's folder)
 
 import faiss  # noqa: E402
 
@@ -506,13 +507,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _write(report: dict, out: Path, started: float) -> None:
-    report["machine"]["loadavg_at_end"] = os.getloadavg()
     report["machine"]["peak_rss_bytes"] = peak_rss_bytes()
-    report["total_s"] = round(time.perf_counter() - started, 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=1))
-    tmp.replace(out)  # partial results survive an interrupted 1M run
+    write_report(report, out, started)  # partial results survive an interrupted 1M run
 
 
 if __name__ == "__main__":
