@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -171,13 +171,19 @@ class _Cues:
         self.unknown = _strip_known(text, question_tokens)
         # Month and weekday names are capitalised but name no one.
         names = [n for n in _NAME.findall(text) if not _CALENDAR.fullmatch(n)]
-        self.new_name = any(t not in question_tokens for t in (content_terms(n)[0] if content_terms(n) else n.casefold() for n in names))
+        self.new_name = any(t not in question_tokens for t in (_name_term(n) for n in names))
         self._seen: dict[str, bool] = {}
 
     def has(self, kind: str) -> bool:
         if kind not in self._seen:
             self._seen[kind] = carries(kind, self.unknown if kind in ("number", "ratio") else self.text)
         return self._seen[kind]
+
+
+def _name_term(name: str) -> str:
+    """A capitalised word as the question's words are normalized (its folded form otherwise)."""
+    terms = content_terms(name)
+    return terms[0] if terms else name.casefold()
 
 
 @dataclass(slots=True)
@@ -187,11 +193,15 @@ class _Asking:
     weights: dict[str, float]
     kinds: frozenset[str]
     focus: set[str]
+    # Summed once: `share` runs for every sentence, its neighbourhood and every part.
+    total: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.total = sum(self.weights.values()) or 1.0
 
     def share(self, tokens: set[str]) -> float:
         """IDF-weighted share of the question's words among `tokens`."""
-        total = sum(self.weights.values()) or 1.0
-        return sum(v for t, v in self.weights.items() if t in tokens) / total
+        return sum(v for t, v in self.weights.items() if t in tokens) / self.total
 
     def typed(self, cues: _Cues, tokens: set[str]) -> float:
         """1.0 when the sentence carries what is asked for, less for weaker signs of it."""
