@@ -19,7 +19,6 @@ article body. When the evidence is weak (`confidence` below the calibrated
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -36,11 +35,6 @@ __all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess"
 ABSTAIN_TEXT = "I found nothing in the archive that answers this."
 CLOSEST_NOTE = "The closest passages are listed below; they do not answer the question."
 
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
-_CALENDAR = re.compile(
-    r"(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?|(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
-    re.I,
-)
 
 
 #: Sentence scoring weights (chosen on the dev sets as a whole, see docs/retrieval.md).
@@ -121,15 +115,15 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     coverage = 0.0
     for rank, hit in enumerate(hits):
         title_tokens = token_set(hit.title)
-        passage_tokens = token_set(hit.text) | title_tokens
         if rank < 3:
-            coverage = max(coverage, whole.share(passage_tokens))
-        body, sentences = retriever.article_sentences(hit.article_id)
+            coverage = max(coverage, whole.share(token_set(hit.text) | title_tokens))
+        article = retriever.article_text(hit.article_id)
+        sentences = article.sentences
         inside = [i for i, s in enumerate(sentences) if s.end > hit.start and s.start < hit.end]
         # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
         prior = 1.0 / (1.0 + rank)
         lo, hi = max(0, min(inside, default=0) - span), min(len(sentences), max(inside, default=-1) + 1 + span)
-        sentence_tokens = {i: token_set(sentences[i].text) for i in range(lo, hi)}
+        sentence_tokens = {i: article.tokens[i] for i in range(lo, hi)}
         for i in inside:
             sentence = sentences[i]
             key = (hit.article_id, sentence.start)
@@ -144,7 +138,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())
             factor = (1.0 if 6 <= words <= 60 else 0.7) * (w["restate_factor"] if novel < w["min_novel"] else 1.0)
-            cues = _Cues(sentence.text, question_tokens)
+            cues = _Cues(sentence.text, article.names[i], question_tokens)
 
             def score(asking: _Asking) -> tuple[float, float, float]:
                 overlap, typed = asking.share(toks), asking.typed(cues, toks)
@@ -165,25 +159,24 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 class _Cues:
     """What a sentence carries, worked out once and shared by every part's scoring."""
 
-    def __init__(self, text: str, question_tokens: set[str]) -> None:
+    def __init__(self, text: str, names: frozenset[str], question_tokens: set[str]) -> None:
         self.text = text
-        # A number the question already states ("more than 1,000 people") is not an answer to it.
-        self.unknown = _strip_known(text, question_tokens)
-        # Month and weekday names are capitalised but name no one.
-        names = [n for n in _NAME.findall(text) if not _CALENDAR.fullmatch(n)]
-        self.new_name = any(t not in question_tokens for t in (_name_term(n) for n in names))
+        self.question_tokens = question_tokens
+        self.new_name = not names <= question_tokens
+        self._unknown: str | None = None
         self._seen: dict[str, bool] = {}
 
     def has(self, kind: str) -> bool:
         if kind not in self._seen:
-            self._seen[kind] = carries(kind, self.unknown if kind in ("number", "ratio") else self.text)
+            if kind in ("number", "ratio"):
+                # A number the question already states ("more than 1,000 people") is not an
+                # answer to it. Worked out only when a number is asked for.
+                if self._unknown is None:
+                    self._unknown = _strip_known(self.text, self.question_tokens)
+                self._seen[kind] = carries(kind, self._unknown)
+            else:
+                self._seen[kind] = carries(kind, self.text)
         return self._seen[kind]
-
-
-def _name_term(name: str) -> str:
-    """A capitalised word as the question's words are normalized (its folded form otherwise)."""
-    terms = content_terms(name)
-    return terms[0] if terms else name.casefold()
 
 
 @dataclass(slots=True)

@@ -29,7 +29,7 @@ import numpy as np
 from newsbot.settings import Settings
 from retrieval.followup import search_query
 from retrieval.terms import TermStats
-from retrieval.text import Sentence, content_terms, split_sentences
+from retrieval.text import ArticleText, Sentence, content_terms
 from retrieval.timeframe import TimeFrame, parse_timeframe
 from retrieval.types import Answer, ArticleSummary, Filters, Hit, SourceInfo, Turn
 
@@ -100,7 +100,9 @@ class Retriever:
         self.settings = settings
         self.generator = generator
         self._terms: TermStats | None = None
-        self._sentences: OrderedDict[str, tuple[str, list[Sentence]]] = OrderedDict()
+        # Sentences of articles with their words, split and normalized once per article rather
+        # than on every question that reads it (the answer step's main cost otherwise).
+        self._articles: OrderedDict[str, ArticleText] = OrderedDict()
         # Guards the two caches: HTTP requests call one retriever from many threads.
         self._lock = threading.Lock()
         _single_threaded_faiss()
@@ -362,16 +364,25 @@ class Retriever:
 
     def article_sentences(self, article_id: str) -> tuple[str, list[Sentence]]:
         """An article's body and its sentences (with offsets into the body), cached."""
+        text = self.article_text(article_id)
+        return text.body, text.sentences
+
+    def article_text(self, article_id: str) -> ArticleText:
+        """An article's body, sentences and each sentence's words, cached (least recently used out)."""
         with self._lock:
-            cached = self._sentences.get(article_id)
+            cached = self._articles.get(article_id)
             if cached is not None:
-                self._sentences.move_to_end(article_id)
+                self._articles.move_to_end(article_id)
                 return cached
         article = self.reader.article(article_id)
-        body = article.body if article is not None else ""
-        value = (body, split_sentences(body))
+        value = ArticleText.of(article.body if article is not None else "")
         with self._lock:
-            self._sentences[article_id] = value
-            if len(self._sentences) > 1024:
-                self._sentences.popitem(last=False)
+            self._articles[article_id] = value
+            if len(self._articles) > _ARTICLE_CACHE:
+                self._articles.popitem(last=False)
         return value
+
+
+# Articles whose sentences stay split in memory: a few KB each, so a busy archive's working set
+# (every Wikinews article; the most-read quarter of a 20k-passage archive) fits.
+_ARTICLE_CACHE = 4096

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["STOPWORDS", "Sentence", "content_terms", "split_sentences", "stem", "token_set", "tokens"]
+__all__ = ["STOPWORDS", "ArticleText", "Sentence", "content_terms", "name_terms", "split_sentences", "stem", "token_set", "tokens"]
 
 #: Question and function words that carry no topic. Kept small on purpose: "who", "when" and
 #: numbers matter for answer typing, which reads the raw question, not these terms.
@@ -96,6 +96,25 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
+# A capitalised word that does not open a sentence: a name, unless it is a month or weekday.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
+_CALENDAR = re.compile(
+    r"(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?|(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    re.I,
+)
+
+
+def name_terms(text: str) -> frozenset[str]:
+    """The names `text` mentions (capitalised words past its first, months and weekdays aside), as terms."""
+    out = set()
+    for name in _NAME.findall(text):
+        if _CALENDAR.fullmatch(name):
+            continue
+        terms = content_terms(name)
+        out.add(terms[0] if terms else name.casefold())
+    return frozenset(out)
+
+
 @dataclass(slots=True, frozen=True)
 class Sentence:
     """A sentence of a text: `text[start:end]` of the text it was split from."""
@@ -173,3 +192,20 @@ def _emit(text: str, start: int, end: int, out: list[Sentence], max_chars: int) 
             start += 1
     if end > start and any(ch.isalnum() for ch in text[start:end]):
         out.append(Sentence(start, end, text[start:end]))
+
+
+@dataclass(slots=True, frozen=True)
+class ArticleText:
+    """An article body split into sentences, with each sentence's words and names worked out once."""
+
+    body: str
+    sentences: list[Sentence]
+    #: `token_set` of each sentence.
+    tokens: list[frozenset[str]]
+    #: `name_terms` of each sentence.
+    names: list[frozenset[str]]
+
+    @classmethod
+    def of(cls, body: str) -> ArticleText:
+        sentences = split_sentences(body)
+        return cls(body, sentences, [frozenset(token_set(s.text)) for s in sentences], [name_terms(s.text) for s in sentences])
