@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from retrieval.followup import is_follow_up, search_query
-from retrieval.text import content_terms, split_sentences
+from retrieval.text import ArticleText, content_terms, name_terms, split_sentences, token_set
 from retrieval.timeframe import parse_timeframe
 from retrieval.types import Turn
 
@@ -44,6 +44,23 @@ def test_sentence_offsets_hold_for_any_text(text: str) -> None:
         assert s.start >= previous_end
         assert len(s.text) <= 40
         previous_end = s.end
+
+
+def test_name_terms_skip_the_opening_word_months_and_weekdays() -> None:
+    assert name_terms("Officials said on Tuesday in March that Rosselló met Wanda Vázquez.") == {"rossello", "wanda", "vazquez"}
+    assert name_terms("nothing capitalised here") == frozenset()
+
+
+def test_article_text_holds_each_sentences_words_and_names() -> None:
+    body = SEED.read_text(encoding="utf-8")
+    article = ArticleText.of(body)
+    assert article.sentences == split_sentences(body)
+    assert len(article.tokens) == len(article.names) == len(article.sentences)
+    for sentence, tokens, names in zip(article.sentences, article.tokens, article.names):
+        assert tokens == token_set(sentence.text)
+        assert names == name_terms(sentence.text)
+    milley = next(i for i, s in enumerate(article.sentences) if "Milley said" in s.text)
+    assert "milley" in article.names[milley] and "mistak" in article.tokens[milley]
 
 
 def test_content_terms_fold_case_accents_and_inflections() -> None:
