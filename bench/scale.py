@@ -287,6 +287,11 @@ def build_config(name: str, vectors: np.ndarray, ids: np.ndarray, shared: dict[s
         params = {"ivf_nlist": nlist, "pq_m": 48}
         index = build_vector_index(ids, vectors, kind="ivfpq", **params)
         inner = faiss.downcast_index(index.index)
+        if not isinstance(inner, faiss.IndexIVF):
+            # Below IVFPQ_MIN_TRAIN vectors the product builds an exact flat index instead
+            # (index/vectors.py): time that, with nothing to sweep, and leave the candidates
+            # built on the IVF cells out.
+            return Built(index, _via_store_api(index), lambda p: None, [{}], {**params, "built_as": "flat"}, True)
         shared["ivfpq"] = index
         return Built(
             index, _via_store_api(index), lambda p: setattr(inner, "nprobe", p["nprobe"]),
