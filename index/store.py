@@ -408,6 +408,17 @@ class IndexReader:
         by_id = {row[0]: StoredChunk(*row) for row in rows}
         return [by_id[int(i)] for i in ids if int(i) in by_id]
 
+    def lead_chunks(self, article_ids: Sequence[str]) -> list[StoredChunk]:
+        """The first passage of each article (its lede), in no particular order."""
+        if not article_ids:
+            return []
+        marks = ",".join("?" * len(article_ids))
+        rows = self._db().execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.article_id IN ({marks}) AND c.position = 0",
+            list(article_ids),
+        )
+        return [StoredChunk(*row) for row in rows]
+
     def article_chunks(self, article_id: str) -> list[StoredChunk]:
         rows = self._db().execute(
             f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.article_id = ? ORDER BY c.position",

@@ -264,6 +264,8 @@ class Retriever:
             cand.in_window = window_ids is None or cand.chunk_id in window_ids
             cand.score = cand.fused * cand.time_factor * (1.0 if cand.in_window else s.window_penalty)
 
+        if s.lead_weight > 0:
+            self._lift_leads(candidates, chunks, k=k, allowed=allowed)
         ranked = sorted((c for c in candidates.values() if c.chunk_id in chunks), key=lambda c: -c.score)
         picked: list[Candidate] = []
         per_article: dict[str, int] = {}
@@ -302,6 +304,32 @@ class Retriever:
             )
         best_dense = max((c.dense for c in candidates.values() if c.dense is not None), default=0.0)
         return Retrieval(question, query, as_of, timeframe, hits, candidates, context_terms, best_dense, notes)
+
+    def _lift_leads(self, candidates: dict[int, Candidate], chunks: dict[int, Any], *, k: int, allowed: np.ndarray | None) -> None:
+        """News is written lede first: an article found through any passage offers its opening one too.
+
+        The first passage of each of the best-ranked articles scores at least `lead_weight`
+        times the article's best passage, so the paragraph that states the story's who, what
+        and when can stand beside the passage that matched the question's words.
+        """
+        best: dict[str, float] = {}
+        for cand in sorted(candidates.values(), key=lambda c: -c.score):
+            chunk = chunks.get(cand.chunk_id)
+            if chunk is None or chunk.article_id in best:
+                continue
+            best[chunk.article_id] = cand.score
+            if len(best) >= k:
+                break
+        allowed_set = set(allowed.tolist()) if allowed is not None else None
+        for lead in self.reader.lead_chunks(list(best)):
+            if allowed_set is not None and lead.chunk_id not in allowed_set:
+                continue
+            floor = self.settings.lead_weight * best[lead.article_id]
+            cand = candidates.get(lead.chunk_id)
+            if cand is None:
+                cand = candidates[lead.chunk_id] = Candidate(lead.chunk_id)
+                chunks[lead.chunk_id] = lead
+            cand.score = max(cand.score, floor)
 
     def keyword_query(self, query: str) -> str:
         """The words of `query` worth matching: those most of the archive has are dropped.

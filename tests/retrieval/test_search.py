@@ -76,3 +76,62 @@ def test_sources_and_latest(seed_retriever: Retriever) -> None:
     assert names["Kessock Courier"].articles >= 3
     latest = seed_retriever.latest(topic="Glasswater Bridge", limit=2)
     assert latest[0].title == "Glasswater Bridge reopens two weeks late"
+
+
+LEDE_STORY = {
+    "title": "Ostrava tram depot to close after council vote",
+    "source": "Kessock Courier",
+    "published_at": "2024-05-02",
+    "url": "https://example.org/ostrava-depot",
+    "body": (
+        "The council of Ostrava voted on Tuesday to close the city's only tram depot by the end of the year, "
+        "mayor Ana Lind said, ending a century of repairs on the site.\n\n"
+        "The depot opened in 1921 and once serviced eighty cars. Its workshops still hold the original lathes, "
+        "and volunteers have offered to catalogue them before the building is sold.\n\n"
+        "Engineers found that the copper roof above the paint shop had corroded through in three places, "
+        "letting rain onto the wiring; replacing it would cost more than the depot earns in a decade.\n\n"
+        "Unions asked for the staff to be moved to the new bus garage, and the council agreed to discuss it in June."
+    ),
+}
+FILLER = [
+    {"title": f"Harbour notes {n}", "source": "Eastmere Post", "published_at": f"2024-05-0{n}",
+     "body": f"Harbour note {n}: the ferry timetable changes on Monday and the fish market opens at six. Roofers repaired the harbour office."}
+    for n in range(1, 6)
+]
+
+
+def test_an_article_found_by_a_later_passage_offers_its_lede(tmp_path, embedder) -> None:
+    import json
+
+    from index.store import IndexReader
+    from tests.conftest import build, make_settings
+
+    source = tmp_path / "news.jsonl"
+    source.write_text("\n".join(json.dumps(a) for a in [LEDE_STORY, *FILLER]), encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build(index_dir, [source], embedder, chunk_tokens=40, chunk_overlap=0)
+    reader = IndexReader.open(index_dir)
+    try:
+        story = next(h.article_id for h in Retriever(reader, embedder, settings=make_settings(index_dir)).search("Ostrava tram depot", top_k=1))
+        lede = next(c for c in reader.article_chunks(story) if c.position == 0)
+        assert len(reader.article_chunks(story)) >= 3, "the story must span several passages for this test"
+        question = "Why would replacing the corroded copper roof above the paint shop cost too much?"
+
+        def hits(lead_weight: float):
+            retriever = Retriever(reader, embedder, settings=make_settings(index_dir, lead_weight=lead_weight))
+            return retriever.retrieve(question, top_k=3, max_per_article=2).hits
+
+        without = hits(0.0)
+        assert without[0].article_id == story and lede.chunk_id not in {h.chunk_id for h in without}
+        with_lede = hits(0.85)
+        story_hits = [h for h in with_lede if h.article_id == story]
+        assert story_hits[0].chunk_id == without[0].chunk_id, "the matching passage still leads"
+        assert [h.chunk_id for h in story_hits][1] == lede.chunk_id
+        assert story_hits[1].score >= 0.85 * story_hits[0].score - 1e-9
+        # Filters still hold: outside the allowed articles no lede is offered.
+        others = Retriever(reader, embedder, settings=make_settings(index_dir, lead_weight=0.85)).search(
+            question, top_k=3, filters=Filters(sources=("Eastmere Post",))
+        )
+        assert others and all(h.article_id != story for h in others)
+    finally:
+        reader.close()
