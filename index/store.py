@@ -400,30 +400,20 @@ class IndexReader:
         """Passages by id, in the order asked (unknown ids are left out)."""
         if not ids:
             return []
-        marks = ",".join("?" * len(ids))
-        rows = self._db().execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
-            [int(i) for i in ids],
-        )
-        by_id = {row[0]: StoredChunk(*row) for row in rows}
+        by_id = {c.chunk_id: c for c in self._chunks_where(f"c.id IN ({','.join('?' * len(ids))})", [int(i) for i in ids])}
         return [by_id[int(i)] for i in ids if int(i) in by_id]
 
     def lead_chunks(self, article_ids: Sequence[str]) -> list[StoredChunk]:
         """The first passage of each article (its lede), in no particular order."""
         if not article_ids:
             return []
-        marks = ",".join("?" * len(article_ids))
-        rows = self._db().execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.article_id IN ({marks}) AND c.position = 0",
-            list(article_ids),
-        )
-        return [StoredChunk(*row) for row in rows]
+        return self._chunks_where(f"c.article_id IN ({','.join('?' * len(article_ids))}) AND c.position = 0", list(article_ids))
 
     def article_chunks(self, article_id: str) -> list[StoredChunk]:
-        rows = self._db().execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.article_id = ? ORDER BY c.position",
-            [article_id],
-        )
+        return self._chunks_where("c.article_id = ? ORDER BY c.position", [article_id])
+
+    def _chunks_where(self, where: str, params: Sequence[Any]) -> list[StoredChunk]:
+        rows = self._db().execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", params)
         return [StoredChunk(*row) for row in rows]
 
     def article(self, article_id: str) -> StoredArticle | None:
