@@ -122,8 +122,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
         inside = [i for i, s in enumerate(sentences) if s.end > hit.start and s.start < hit.end]
         # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
         prior = 1.0 / (1.0 + rank)
-        lo, hi = max(0, min(inside, default=0) - span), min(len(sentences), max(inside, default=-1) + 1 + span)
-        sentence_tokens = {i: article.tokens[i] for i in range(lo, hi)}
+        sentence_tokens = article.tokens
         for i in inside:
             sentence = sentences[i]
             key = (hit.article_id, sentence.start)
@@ -131,9 +130,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
                 continue
             toks = sentence_tokens[i]
             around = set(toks) | title_tokens
-            for j in range(i - span, i + span + 1):
-                if j in sentence_tokens:
-                    around |= sentence_tokens[j]
+            for j in range(max(0, i - span), min(len(sentence_tokens), i + span + 1)):
+                around |= sentence_tokens[j]
             content = toks - _COMMON
             novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())

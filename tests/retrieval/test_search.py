@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+from index.store import IndexReader
 from retrieval.search import Retriever
 from retrieval.types import Filters
+from tests.conftest import build, make_settings
 
 
 def test_seed_article_is_found_by_keywords_and_by_meaning(seed_retriever: Retriever) -> None:
@@ -101,11 +104,6 @@ FILLER = [
 
 
 def test_an_article_found_by_a_later_passage_offers_its_lede(tmp_path, embedder) -> None:
-    import json
-
-    from index.store import IndexReader
-    from tests.conftest import build, make_settings
-
     source = tmp_path / "news.jsonl"
     source.write_text("\n".join(json.dumps(a) for a in [LEDE_STORY, *FILLER]), encoding="utf-8")
     index_dir = tmp_path / "index"
