@@ -38,7 +38,10 @@ def fuzz_server(seed_index: Path, embedder: Any, tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="module")
 def api_schema(fuzz_server: LiveServer) -> Any:
     loaded = schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json")
-    loaded.config.generation.update(modes=["positive", "negative"], max_examples=MAX_EXAMPLES)
+    # NUL is refused everywhere (the schema says so with a pattern, test_validation checks the
+    # 422 names the field), but schemathesis 4.32 can still put one in a repeated query
+    # parameter it calls positive data, then reports our correct 422 as a failure.
+    loaded.config.generation.update(modes=["positive", "negative"], max_examples=MAX_EXAMPLES, allow_x00=False)
     return loaded
 
 

@@ -60,6 +60,7 @@ def test_ask_body_that_is_not_json(client: httpx.Client) -> None:
         ({"q": "iraq", "since": "2020-13-01"}, "since"),
         ({"q": "iraq", "since": "2020-02-01", "until": "2020-01-01"}, "until"),
         ({"q": "nul \x00"}, "q"),
+        ({"q": "iraq", "source": ["Example Gazette", "nul \x00"]}, "source.1"),
     ],
 )
 def test_search_field_errors_name_the_field(client: httpx.Client, params: dict, field: str) -> None:
