@@ -89,6 +89,7 @@ class Embedder:
         # between threads mid-call; the lock keeps concurrent HTTP requests correct.
         self._lock = threading.Lock()
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def model(self) -> object:
@@ -111,14 +112,19 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One query's vector, shape (dim,); repeated queries come from a small cache."""
-        cached = self._query_cache.get(text)
-        if cached is not None:
-            self._query_cache.move_to_end(text)
-            return cached
-        vector = self.encode([text], batch_size=1)[0]
-        self._query_cache[text] = vector
-        if len(self._query_cache) > 512:
-            self._query_cache.popitem(last=False)
+        with self._cache_lock:
+            cached = self._query_cache.get(text)
+            if cached is not None:
+                self._query_cache.move_to_end(text)
+                return cached
+        # The ONNX model encodes queries concurrently on its own session; torch takes the lock.
+        own = getattr(self._model, "encode_query", None)
+        vector = own(text) if own is not None else self.encode([text], batch_size=1)[0]
+        vector.flags.writeable = False  # shared by every caller of the cache
+        with self._cache_lock:
+            self._query_cache[text] = vector
+            if len(self._query_cache) > 512:
+                self._query_cache.popitem(last=False)
         return vector
 
     def count_tokens(self, text: str) -> int:

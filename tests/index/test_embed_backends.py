@@ -50,6 +50,22 @@ def test_int8_vectors_stay_close_to_torch_in_input_order(torch_embedder: Embedde
     assert int(np.argmax(vectors[1] @ reference.T)) == 1
 
 
+def test_int8_queries_encode_concurrently_with_the_vectors_of_a_batch(int8_embedder: Embedder) -> None:
+    # Queries run on their own one-thread session and tokenizer, without the batch lock, so
+    # they must match the batch path and stay right while threads and a batch overlap.
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"{text} ({n})" for n, text in enumerate(TEXTS * 6)]
+    expected = int8_embedder.encode(questions, batch_size=1)
+    with ThreadPoolExecutor(6) as pool:
+        batch = pool.submit(int8_embedder.encode, TEXTS * 20, batch_size=8)
+        vectors = list(pool.map(int8_embedder.model.encode_query, questions))
+        batch.result()
+    np.testing.assert_allclose(np.stack(vectors), expected, atol=1e-5)
+    cached = int8_embedder.encode_query(questions[0])
+    assert cached is int8_embedder.encode_query(questions[0]) and not cached.flags.writeable
+
+
 def test_int8_is_its_own_vector_space(torch_embedder: Embedder, int8_embedder: Embedder, tmp_path: Path) -> None:
     assert int8_embedder.fingerprint != torch_embedder.fingerprint
     index_dir = tmp_path / "index"

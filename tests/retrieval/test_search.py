@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
+
 from index.store import IndexReader
 from retrieval.search import Retriever
 from retrieval.types import Filters
@@ -38,6 +40,24 @@ def test_source_filter_is_applied_inside_the_search(seed_retriever: Retriever) -
     hits = seed_retriever.search("Glasswater Bridge repairs and cracks", top_k=2, filters=filters)
     assert len(hits) == 2
     assert {h.source for h in hits} == {"Eastmere Post"}
+
+
+def test_alternating_filters_each_get_their_own_passages(seed_index) -> None:
+    # Filter ids are cached per reader and the keyword search's id table is only refilled when
+    # the filter changes: flipping between two filters must never serve one's passages to the other.
+    reader = IndexReader.open(seed_index)
+    fresh = IndexReader.open(seed_index)
+    try:
+        for source in ("Eastmere Post", "Kessock Courier", "Eastmere Post", "Kessock Courier"):
+            allowed = reader.chunk_ids_where(sources=(source,))
+            assert allowed is reader.chunk_ids_where(sources=(source.upper(),))  # one cached array per filter
+            assert sorted(allowed.tolist()) == sorted(fresh._select_chunk_ids(sources=(source,), since=None, until=None, article_ids=()).tolist())
+            found = reader.keyword_search("mayor", 10, allowed=allowed)
+            assert found and {c.source for c in reader.chunks([cid for cid, _ in found])} == {source}
+            assert found == fresh.keyword_search("mayor", 10, allowed=np.array(allowed))
+    finally:
+        reader.close()
+        fresh.close()
 
 
 def test_date_filters_bound_the_published_dates(seed_retriever: Retriever) -> None:
