@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant (larger: flatter rank weights).")
     dense_weight: float = Field(1.0, ge=0, le=10, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, le=10, description="Weight of the keyword ranking in fusion.")
-    keyword_min_idf: float = Field(0.15, ge=0, le=1, description="Words of a question this common in the archive (normalized IDF below it) are left out of keyword search (0: keep all).")
+    keyword_min_idf: float = Field(0.2, ge=0, le=1, description="Words of a question this common in the archive (normalized IDF below it) are left out of keyword search (0: keep all).")
     max_per_article: int = Field(2, ge=0, le=50, description="Passages one article may hold in a result list (0: no cap), so evidence spans articles.")
     lead_weight: float = Field(0.85, ge=0, le=1, description="An article found through any passage offers its first passage (the lede) at this share of its best passage's score (0: off).")
     answer_max_per_article: int = Field(3, ge=0, le=50, description="The same cap for the passages `ask` reads its answer from (0: no cap).")
