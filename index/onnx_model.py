@@ -139,11 +139,8 @@ class OnnxSentenceModel:
             feeds = self.tokenizer(
                 [texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
             )
-            feed = {name: np.asarray(feeds[name], dtype=np.int64) for name in self._inputs}
-            out[rows] = self._session.run(None, feed)[0]
-        if normalize_embeddings:
-            out /= np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
-        return out
+            out[rows] = self._session.run(None, self._feed(feeds))[0]
+        return _unit_rows(out) if normalize_embeddings else out
 
     def encode_query(self, text: str) -> np.ndarray:
         """One text's normalized vector, shape (dim,); safe to call from many threads at once.
@@ -160,8 +157,17 @@ class OnnxSentenceModel:
                 self._query_tokenizer = copy.deepcopy(self.tokenizer)
                 self._query_session = _session(self.onnx_file, threads=1)
             feeds = self._query_tokenizer([text], truncation=True, max_length=self.max_seq_length, return_tensors="np")
-        vector = self._query_session.run(None, {name: np.asarray(feeds[name], dtype=np.int64) for name in self._inputs})[0][0]
-        return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+        return _unit_rows(self._query_session.run(None, self._feed(feeds))[0])[0]
+
+    def _feed(self, feeds: Any) -> dict[str, np.ndarray]:
+        """The tokenizer's arrays as the graph's int64 inputs."""
+        return {name: np.asarray(feeds[name], dtype=np.int64) for name in self._inputs}
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """`matrix` with each row scaled to length 1, in place."""
+    matrix /= np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
+    return matrix
 
 
 def _session(onnx_file: Path, *, threads: int) -> Any:
