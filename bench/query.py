@@ -441,6 +441,7 @@ def run_corpus(corpus: Corpus, args: argparse.Namespace, *, embedder: Any, basel
     reader = IndexReader.open(index_dir)
     reader.check_model(embedder)
     retriever = Retriever(reader, embedder, settings=_settings(index_dir, embed_backend=args.backend))
+    retriever.preload()  # as the HTTP service does on loading an index
     stream = QuestionStream([q.question for q in load_questions(corpus.questions)])
 
     # The variants must not change what is found, or the timings would be of other queries.

@@ -212,7 +212,9 @@ def make_answerer(settings: Settings, *, api_url: str | None = None) -> Answerer
     embedder = load_embedder(settings.model, backend=settings.embed_backend, cache_dir=settings.model_cache_dir)
     reader = IndexReader.open(settings.index_dir)
     reader.check_model(embedder)
-    return Retriever(reader, embedder, settings=settings)
+    retriever = Retriever(reader, embedder, settings=settings)
+    retriever.preload()
+    return retriever
 
 
 def run_bot(

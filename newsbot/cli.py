@@ -277,6 +277,7 @@ def evaluate_command(
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     retriever = _open_retriever(settings)
+    retriever.preload()
 
     def progress(done: int, total: int) -> None:
         if not quiet and sys.stderr.isatty():

@@ -124,7 +124,9 @@ def _make_live(service: Service) -> LiveIndex:
     def make_retriever(reader: Any) -> Any:
         from retrieval.search import Retriever
 
-        return Retriever(reader, embedder, settings=settings)
+        retriever = Retriever(reader, embedder, settings=settings)
+        retriever.preload()
+        return retriever
 
     def on_swap(snap: Snapshot) -> None:
         service.metrics.index_served(snap.stats)

@@ -146,6 +146,14 @@ class Retriever:
         answer.took_ms = (time.perf_counter() - started) * 1000
         return answer
 
+    def preload(self) -> None:
+        """Get ready for many questions: keyword postings into memory (`keyword_memory_passages`).
+
+        Long-running callers (the HTTP service, the bot, `newsbot eval`) call it once; a
+        one-off CLI question does not, as loading costs more than FTS5 takes for one search.
+        """
+        self.reader.load_keyword_index(max_passages=self.settings.keyword_memory_passages)
+
     def sources(self) -> list[SourceInfo]:
         """Outlets in the archive with article counts and date ranges."""
         return [SourceInfo(**row) for row in self.reader.sources()]

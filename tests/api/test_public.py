@@ -45,6 +45,7 @@ def test_sources_stats_latest(client: httpx.Client) -> None:
     stats = client.get("/v1/stats").json()
     assert stats["articles"] >= 1 and stats["chunks"] >= stats["articles"]
     assert stats["model"] == "all-MiniLM-L6-v2"
+    assert stats["keyword_index"] == "memory"  # the service preloads keyword postings
     latest = client.get("/v1/latest", params={"limit": 2}).json()["articles"]
     assert 1 <= len(latest) <= 2
     dated = [a["published_at"] for a in latest if a["published_at"]]

@@ -29,5 +29,7 @@ def seed_retriever(seed_reader: IndexReader, embedder: Embedder, seed_index: Pat
 @pytest.fixture(scope="session")
 def wikinews_retriever(wikinews_index: Path, embedder: Embedder) -> Iterator[Retriever]:
     reader = IndexReader.open(wikinews_index)
-    yield Retriever(reader, embedder, settings=make_settings(wikinews_index))
+    retriever = Retriever(reader, embedder, settings=make_settings(wikinews_index))
+    retriever.preload()  # as the HTTP service does; the seed retriever keeps FTS5, as the CLI
+    yield retriever
     reader.close()

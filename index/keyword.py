@@ -1,0 +1,170 @@
+"""FTS5's own BM25, scored from postings held in memory.
+
+SQLite FTS5 ranks a question against the archive in about 3.7 ms (Wikinews index, 2 cores):
+it scores every passage holding any of the question's words (hundreds) through the
+auxiliary-function API, one row at a time. A long-running service asks thousands of
+questions of one immutable generation, so it pays to read the FTS5 index once, as postings
+of (term, passage, weighted frequency), and score with numpy: the same formula, the same
+tokens, the same statistics, so the same scores (a test holds the two to 1e-9) in a tenth of
+the time.
+
+FTS5 stays the source of truth: the postings come from its `fts5vocab` table and the
+question's words from its tokenizer, so stemming and Unicode folding cannot drift.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+import time
+from array import array
+
+import numpy as np
+
+__all__ = ["KeywordIndex", "FTS_TOKENIZER", "BM25_K1", "BM25_B", "TITLE_WEIGHT", "TEXT_WEIGHT"]
+
+log = logging.getLogger(__name__)
+
+#: The tokenizer of `chunks_fts` (see index.store's schema); questions go through the same one.
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+#: FTS5's fixed bm25() parameters (sqlite/ext/fts5/fts5_aux.c).
+BM25_K1 = 1.2
+BM25_B = 0.75
+#: The column weights keyword search passes to bm25(): a title word counts half a body word.
+TITLE_WEIGHT = 0.5
+TEXT_WEIGHT = 1.0
+
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"')
+
+
+class KeywordIndex:
+    """BM25 over one generation's `chunks_fts`, as `-bm25(chunks_fts, 0.5, 1.0)` ranks it."""
+
+    def __init__(
+        self, terms: dict[str, tuple[int, int]], rowids: np.ndarray, docs: np.ndarray, freqs: np.ndarray, doc_norm: np.ndarray, rows: int
+    ) -> None:
+        self._terms = terms  # term -> (start, end) of its postings in docs/freqs
+        self._rowids = rowids  # passage rowid by position, ascending
+        self._docs = docs  # passage positions, grouped by term
+        self._freqs = freqs  # weighted frequency of the term in the passage (title 0.5, text 1.0)
+        self._norm = doc_norm  # k1 * (1 - b + b * |D| / avgdl), by position
+        self._rows = max(rows, 1)
+        self._tokens: dict[str, tuple[str, ...]] = {}
+        self._tokens_lock = threading.Lock()
+        self._tokenizer_local = threading.local()
+
+    @property
+    def postings(self) -> int:
+        return int(self._docs.size)
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> KeywordIndex:
+        """Read the postings of `conn`'s `chunks_fts` (one pass over its fts5vocab instance table)."""
+        started = time.perf_counter()
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.newsbot_fts_instances USING fts5vocab(main, chunks_fts, instance)")
+        term_ids, occurrences, title = array("q"), array("q"), array("b")
+        names: list[str] = []
+        previous = None
+        try:
+            # One row per token occurrence, ordered by term: stopwords too, as FTS5 counts every
+            # token in a passage's length. Streamed into flat arrays: 17 bytes an occurrence.
+            for term, doc, is_title in conn.execute("SELECT term, doc, col = 'title' FROM temp.newsbot_fts_instances"):
+                if term != previous:
+                    names.append(term)
+                    previous = term
+                term_ids.append(len(names) - 1)
+                occurrences.append(doc)
+                title.append(is_title)
+        finally:
+            conn.execute("DROP TABLE IF EXISTS temp.newsbot_fts_instances")
+        rows = conn.execute("SELECT count(*) FROM chunks_fts_docsize").fetchone()[0]
+        term_idx = np.frombuffer(term_ids, dtype=np.int64)
+        weights = np.where(np.frombuffer(title, dtype=np.int8).astype(bool), TITLE_WEIGHT, TEXT_WEIGHT)
+        rowids, positions = np.unique(np.frombuffer(occurrences, dtype=np.int64), return_inverse=True)
+        # Rowids are 63-bit passage ids: passages are numbered 0..n-1 for the score arrays.
+        lengths = np.bincount(positions, minlength=rowids.size).astype(np.float64)
+        avgdl = lengths.sum() / rows if rows else 1.0
+        norm = BM25_K1 * (1.0 - BM25_B + BM25_B * lengths / max(avgdl, 1e-12))
+
+        # (term, passage) pairs with the summed column weights of their occurrences.
+        n = max(int(rowids.size), 1)
+        keys, inverse = np.unique(term_idx * n + positions, return_inverse=True)
+        freqs = np.bincount(inverse, weights=weights)
+        pair_terms = keys // n
+        docs = keys % n
+        bounds = np.searchsorted(pair_terms, np.arange(len(names) + 1))
+        terms = {name: (int(bounds[i]), int(bounds[i + 1])) for i, name in enumerate(names)}
+        log.info(
+            "keyword index loaded",
+            extra={"terms": len(terms), "postings": int(docs.size), "passages": rows, "seconds": round(time.perf_counter() - started, 3)},
+        )
+        return cls(terms, rowids, docs.astype(np.int32), freqs, norm, rows)
+
+    def search(self, match: str, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The top `k` (rowid, score) for an FTS5 query of OR-ed quoted words, as `keyword_search` writes it.
+
+        Raises ValueError for anything else (a phrase of several tokens, an operator), which
+        the caller hands to FTS5 itself.
+        """
+        phrases = _PHRASE.findall(match)
+        if not phrases or " OR ".join(f'"{p}"' for p in phrases) != match:
+            raise ValueError(f"not an OR of quoted words: {match!r}")
+        score = np.zeros(self._norm.size, dtype=np.float64)
+        touched: list[np.ndarray] = []
+        for phrase in phrases:
+            tokens = self._tokenize(phrase.replace('""', '"'))
+            if len(tokens) != 1:
+                if not tokens:
+                    continue  # FTS5 drops a phrase with no tokens from an OR
+                raise ValueError(f"multi-token phrase {phrase!r}")
+            start, end = self._terms.get(tokens[0], (0, 0))
+            if start == end:
+                continue
+            docs, freqs = self._docs[start:end], self._freqs[start:end]
+            hits = end - start
+            idf = np.log((self._rows - hits + 0.5) / (hits + 0.5))
+            if idf <= 0.0:
+                idf = 1e-6  # as FTS5 does, so a word in most passages still counts a little
+            # A phrase given twice (two words with one stem) counts twice, as in FTS5.
+            score[docs] += idf * (freqs * (BM25_K1 + 1.0)) / (freqs + self._norm[docs])
+            touched.append(docs)
+        if not touched or k <= 0:
+            return []
+        found = np.unique(np.concatenate(touched))  # positions, ascending as rowids are
+        if allowed is not None:
+            found = found[np.isin(self._rowids[found], allowed)]
+        if found.size == 0:
+            return []
+        scores = score[found]
+        if found.size > k:
+            keep = np.argpartition(-scores, k - 1)[:k]
+            keep = np.flatnonzero(scores >= scores[keep].min())  # every tie at the cut-off
+            found, scores = found[keep], scores[keep]
+        # Ties broken by rowid, so equal scores rank the same way every time.
+        order = np.lexsort((found, -scores))[:k]
+        return [(int(self._rowids[found[i]]), float(scores[i])) for i in order]
+
+    def _tokenize(self, text: str) -> tuple[str, ...]:
+        """`text`'s tokens as chunks_fts's tokenizer makes them (cached per word)."""
+        cached = self._tokens.get(text)
+        if cached is not None:
+            return cached
+        conn = getattr(self._tokenizer_local, "conn", None)
+        if conn is None:
+            # A scratch FTS5 table with the same tokenizer: SQLite exposes no tokenize() call.
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+            conn.execute(f"CREATE VIRTUAL TABLE words USING fts5(w, tokenize = '{FTS_TOKENIZER}')")
+            conn.execute("CREATE VIRTUAL TABLE words_vocab USING fts5vocab(words, instance)")
+            self._tokenizer_local.conn = conn
+        with conn:
+            conn.execute("INSERT INTO words (rowid, w) VALUES (1, ?)", (text,))
+            tokens = tuple(t for (t,) in conn.execute("SELECT term FROM words_vocab ORDER BY offset"))
+            conn.execute("DELETE FROM words WHERE rowid = 1")
+        with self._tokens_lock:
+            if len(self._tokens) > 100_000:
+                self._tokens.clear()
+            self._tokens[text] = tokens
+        return tokens
+
