@@ -15,6 +15,7 @@ question's words from its tokenizer, so stemming and Unicode folding cannot drif
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sqlite3
 import threading
@@ -45,11 +46,13 @@ class KeywordIndex:
     def __init__(
         self, terms: dict[str, tuple[int, int]], rowids: np.ndarray, docs: np.ndarray, freqs: np.ndarray, doc_norm: np.ndarray, rows: int
     ) -> None:
-        self._terms = terms  # term -> (start, end) of its postings in docs/freqs
+        self._terms = terms  # term -> (start, end) of its postings
         self._rowids = rowids  # passage rowid by position, ascending
         self._docs = docs  # passage positions, grouped by term
-        self._freqs = freqs  # weighted frequency of the term in the passage (title 0.5, text 1.0)
-        self._norm = doc_norm  # k1 * (1 - b + b * |D| / avgdl), by position
+        # BM25's term-frequency part of each posting, f * (k1 + 1) / (f + k1 * (1 - b + b * |D| / avgdl)),
+        # with f the term's weighted count in the passage (title 0.5, text 1.0): all but the IDF.
+        self._tf = freqs * (BM25_K1 + 1.0) / (freqs + doc_norm[docs])
+        self._passages = int(doc_norm.size)
         self._rows = max(rows, 1)
         self._tokens: dict[str, tuple[str, ...]] = {}
         self._tokens_lock = threading.Lock()
@@ -111,10 +114,12 @@ class KeywordIndex:
         phrases = _PHRASE.findall(match)
         if not phrases or " OR ".join(f'"{p}"' for p in phrases) != match:
             raise ValueError(f"not an OR of quoted words: {match!r}")
-        score = np.zeros(self._norm.size, dtype=np.float64)
-        touched: list[np.ndarray] = []
+        score = np.zeros(self._passages, dtype=np.float64)
+        matched = False
         for phrase in phrases:
-            tokens = self._tokenize(phrase.replace('""', '"'))
+            tokens = self._tokens.get(phrase)
+            if tokens is None:
+                tokens = self._tokenize(phrase)
             if len(tokens) != 1:
                 if not tokens:
                     continue  # FTS5 drops a phrase with no tokens from an OR
@@ -122,17 +127,17 @@ class KeywordIndex:
             start, end = self._terms.get(tokens[0], (0, 0))
             if start == end:
                 continue
-            docs, freqs = self._docs[start:end], self._freqs[start:end]
             hits = end - start
-            idf = np.log((self._rows - hits + 0.5) / (hits + 0.5))
+            idf = math.log((self._rows - hits + 0.5) / (hits + 0.5))
             if idf <= 0.0:
                 idf = 1e-6  # as FTS5 does, so a word in most passages still counts a little
             # A phrase given twice (two words with one stem) counts twice, as in FTS5.
-            score[docs] += idf * (freqs * (BM25_K1 + 1.0)) / (freqs + self._norm[docs])
-            touched.append(docs)
-        if not touched or k <= 0:
+            score[self._docs[start:end]] += idf * self._tf[start:end]
+            matched = True
+        if not matched or k <= 0:
             return []
-        found = np.unique(np.concatenate(touched))  # positions, ascending as rowids are
+        # Every term adds a positive amount, so the passages matched are those scored above 0.
+        found = np.flatnonzero(score)
         if allowed is not None:
             found = found[np.isin(self._rowids[found], allowed)]
         if found.size == 0:
@@ -144,13 +149,10 @@ class KeywordIndex:
             found, scores = found[keep], scores[keep]
         # Ties broken by rowid, so equal scores rank the same way every time.
         order = np.lexsort((found, -scores))[:k]
-        return [(int(self._rowids[found[i]]), float(scores[i])) for i in order]
+        return list(zip(self._rowids[found[order]].tolist(), scores[order].tolist(), strict=True))
 
     def _tokenize(self, text: str) -> tuple[str, ...]:
-        """`text`'s tokens as chunks_fts's tokenizer makes them (cached per word)."""
-        cached = self._tokens.get(text)
-        if cached is not None:
-            return cached
+        """The tokens chunks_fts's tokenizer makes of a quoted phrase's `text` (then cached)."""
         conn = getattr(self._tokenizer_local, "conn", None)
         if conn is None:
             # A scratch FTS5 table with the same tokenizer: SQLite exposes no tokenize() call.
@@ -159,7 +161,7 @@ class KeywordIndex:
             conn.execute("CREATE VIRTUAL TABLE words_vocab USING fts5vocab(words, instance)")
             self._tokenizer_local.conn = conn
         with conn:
-            conn.execute("INSERT INTO words (rowid, w) VALUES (1, ?)", (text,))
+            conn.execute("INSERT INTO words (rowid, w) VALUES (1, ?)", (text.replace('""', '"'),))
             tokens = tuple(t for (t,) in conn.execute("SELECT term FROM words_vocab ORDER BY offset"))
             conn.execute("DELETE FROM words WHERE rowid = 1")
         with self._tokens_lock:
