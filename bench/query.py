@@ -154,6 +154,10 @@ class Cell:
     throughput_rps: float
     cpu_p50_ms: float | None
     loadavg_1m: float
+    # HTTP cells: CPU per request of the server process and of the benchmark's client.
+    server_cpu_ms: float | None = None
+    client_cpu_ms: float | None = None
+    client: str | None = None
 
 
 def _cell(corpus: str, surface: str, op: str, concurrency: int, latencies: list[float], errors: int, wall_s: float, cpu: list[float] | None) -> Cell:
@@ -209,7 +213,7 @@ def run_in_process(call: Callable[[str], Any], stream: QuestionStream, *, reques
     return latencies, errors, time.perf_counter() - started, None
 
 
-async def _run_http(base_url: str, op: str, questions: list[str], *, concurrency: int) -> tuple[list[float], int, float]:
+async def _run_httpx(base_url: str, op: str, questions: list[str], *, concurrency: int) -> tuple[list[float], int, float]:
     import httpx
 
     latencies: list[float] = []
@@ -240,9 +244,79 @@ async def _run_http(base_url: str, op: str, questions: list[str], *, concurrency
         return latencies, errors, time.perf_counter() - started
 
 
-def run_http(base_url: str, op: str, stream: QuestionStream, *, requests: int, concurrency: int, warmup: int) -> tuple[list[float], int, float]:
-    asyncio.run(_run_http(base_url, op, [stream.next() for _ in range(warmup)], concurrency=1))
-    return asyncio.run(_run_http(base_url, op, [stream.next() for _ in range(requests)], concurrency=concurrency))
+async def _run_aiohttp(base_url: str, op: str, questions: list[str], *, concurrency: int) -> tuple[list[float], int, float]:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    semaphore = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=aiohttp.ClientTimeout(total=60.0)) as session:
+
+        async def one(question: str) -> None:
+            nonlocal errors
+            async with semaphore:
+                t0 = time.perf_counter()
+                try:
+                    if op == "ask":
+                        request = session.post("/v1/ask", json={"question": question})
+                    else:
+                        request = session.get("/v1/search", params={"q": question, "top_k": K})
+                    async with request as response:
+                        await response.read()  # the whole body, as a caller needs it
+                        ok = response.status == 200
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    ok = False
+                if ok:
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                else:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(q) for q in questions))
+        return latencies, errors, time.perf_counter() - started
+
+
+#: The load generator shares the two cores with the server, so its own CPU per request
+#: (measured below, per cell) lengthens every queue: aiohttp costs ~0.7 ms a request here,
+#: httpx ~1.9 ms. A real client sits on another machine.
+HTTP_CLIENTS = {"aiohttp": _run_aiohttp, "httpx": _run_httpx}
+
+
+def default_http_client() -> str:
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        return "httpx"
+    return "aiohttp"
+
+
+@dataclass
+class HttpRun:
+    latencies: list[float]
+    errors: int
+    wall_s: float
+    server_cpu_ms: float | None
+    client_cpu_ms: float
+
+
+def run_http(
+    server: Server, op: str, stream: QuestionStream, *, requests: int, concurrency: int, warmup: int, client: str
+) -> HttpRun:
+    run = HTTP_CLIENTS[client]
+    asyncio.run(run(server.url, op, [stream.next() for _ in range(warmup)], concurrency=1))
+    questions = [stream.next() for _ in range(requests)]
+    server_before, client_before = server.cpu_seconds(), _own_cpu_seconds()
+    latencies, errors, wall = asyncio.run(run(server.url, op, questions, concurrency=concurrency))
+    server_after, client_after = server.cpu_seconds(), _own_cpu_seconds()
+    per = 1000 / max(requests, 1)
+    server_cpu = (server_after - server_before) * per if server_before is not None and server_after is not None else None
+    return HttpRun(latencies, errors, wall, server_cpu, (client_after - client_before) * per)
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --------------------------------------------------------------------------- the HTTP service
@@ -280,6 +354,14 @@ class Server:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the server was not ready in time")
                 time.sleep(0.2)
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU the server process has used so far (all its threads)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mib(self) -> float | None:
         try:
@@ -481,8 +563,12 @@ def run_corpus(corpus: Corpus, args: argparse.Namespace, *, embedder: Any, basel
         server.wait_ready()
         for concurrency in args.concurrency:
             for op in ("search", "ask"):
-                latencies, errors, wall = run_http(server.url, op, stream, requests=args.requests, concurrency=concurrency, warmup=args.warmup)
-                cells.append(_cell(corpus.name, "http", op, concurrency, latencies, errors, wall, None))
+                run = run_http(server, op, stream, requests=args.requests, concurrency=concurrency, warmup=args.warmup, client=args.http_client)
+                cell = _cell(corpus.name, "http", op, concurrency, run.latencies, run.errors, run.wall_s, None)
+                cells.append(replace(
+                    cell, client=args.http_client, client_cpu_ms=round(run.client_cpu_ms, 2),
+                    server_cpu_ms=round(run.server_cpu_ms, 2) if run.server_cpu_ms is not None else None,
+                ))
                 print(_format_cell(cells[-1]), flush=True)
         result["server_peak_rss_mib"] = server.peak_rss_mib()
     finally:
@@ -513,6 +599,9 @@ def latency_ratios(cells: list[Cell]) -> dict[str, Any]:
 def _format_cell(c: Cell) -> str:
     cpu = f" cpu p50 {c.cpu_p50_ms:6.1f}" if c.cpu_p50_ms is not None else " " * 16
     errors = f" ERRORS {c.errors}" if c.errors else ""
+    if c.client_cpu_ms is not None:
+        server = f"{c.server_cpu_ms:.1f}" if c.server_cpu_ms is not None else "?"
+        errors = f" | CPU/request server {server} ms, client ({c.client}) {c.client_cpu_ms:.1f} ms" + errors
     return (f"   {c.surface:<10} {c.op:<17} c={c.concurrency:<2} n={c.requests:<4} p50 {c.p50_ms:7.1f} p95 {c.p95_ms:7.1f} "
             f"p99 {c.p99_ms:7.1f} ms{cpu} | {c.throughput_rps:6.1f} req/s | load {c.loadavg_1m:.1f}{errors}")
 
@@ -569,6 +658,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests before each cell")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--baseline-concurrency", type=int, nargs="+", default=[1, 4, 16], help="concurrency levels for the baseline")
+    parser.add_argument("--http-client", choices=sorted(HTTP_CLIENTS), default=default_http_client(),
+                        help="the load generator for the HTTP cells (aiohttp when installed: the lighter of the two)")
     parser.add_argument("--no-baseline", action="store_true", help="skip LangChain (when the bench extra is not installed)")
     parser.add_argument("--backend", default=Settings.model_fields["embed_backend"].default,
                         help="our embedder's backend, as NEWSBOT_EMBED_BACKEND (the baseline always uses torch)")
