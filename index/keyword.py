@@ -24,27 +24,35 @@ from array import array
 
 import numpy as np
 
-__all__ = ["KeywordIndex", "FTS_TOKENIZER", "BM25_K1", "BM25_B", "TITLE_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["KeywordIndex", "BM25_K1", "BM25_B", "TITLE_WEIGHT", "TEXT_WEIGHT"]
 
 log = logging.getLogger(__name__)
 
-#: The tokenizer of `chunks_fts` (see index.store's schema); questions go through the same one.
-FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 #: FTS5's fixed bm25() parameters (sqlite/ext/fts5/fts5_aux.c).
 BM25_K1 = 1.2
 BM25_B = 0.75
-#: The column weights keyword search passes to bm25(): a title word counts half a body word.
+#: The column weights of keyword search, in bm25() (index.store) and here: a title word
+#: counts half a body word.
 TITLE_WEIGHT = 0.5
 TEXT_WEIGHT = 1.0
 
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"')
+_TOKENIZE_OPTION = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 
 
 class KeywordIndex:
     """BM25 over one generation's `chunks_fts`, as `-bm25(chunks_fts, 0.5, 1.0)` ranks it."""
 
     def __init__(
-        self, terms: dict[str, tuple[int, int]], rowids: np.ndarray, docs: np.ndarray, freqs: np.ndarray, doc_norm: np.ndarray, rows: int
+        self,
+        terms: dict[str, tuple[int, int]],
+        rowids: np.ndarray,
+        docs: np.ndarray,
+        freqs: np.ndarray,
+        doc_norm: np.ndarray,
+        rows: int,
+        *,
+        tokenizer: str = "unicode61",
     ) -> None:
         self._terms = terms  # term -> (start, end) of its postings
         self._rowids = rowids  # passage rowid by position, ascending
@@ -54,6 +62,7 @@ class KeywordIndex:
         self._tf = freqs * (BM25_K1 + 1.0) / (freqs + doc_norm[docs])
         self._passages = int(doc_norm.size)
         self._rows = max(rows, 1)
+        self._tokenizer = tokenizer  # chunks_fts's own, so a question's words stem as passages' did
         self._tokens: dict[str, tuple[str, ...]] = {}
         self._tokens_lock = threading.Lock()
         self._tokenizer_local = threading.local()
@@ -83,6 +92,9 @@ class KeywordIndex:
         finally:
             conn.execute("DROP TABLE IF EXISTS temp.newsbot_fts_instances")
         rows = conn.execute("SELECT count(*) FROM chunks_fts_docsize").fetchone()[0]
+        (schema,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").fetchone()
+        option = _TOKENIZE_OPTION.search(schema or "")
+        tokenizer = option.group(1).replace("''", "'") if option else "unicode61"  # FTS5's default
         term_idx = np.frombuffer(term_ids, dtype=np.int64)
         weights = np.where(np.frombuffer(title, dtype=np.int8).astype(bool), TITLE_WEIGHT, TEXT_WEIGHT)
         rowids, positions = np.unique(np.frombuffer(occurrences, dtype=np.int64), return_inverse=True)
@@ -103,7 +115,7 @@ class KeywordIndex:
             "keyword index loaded",
             extra={"terms": len(terms), "postings": int(docs.size), "passages": rows, "seconds": round(time.perf_counter() - started, 3)},
         )
-        return cls(terms, rowids, docs.astype(np.int32), freqs, norm, rows)
+        return cls(terms, rowids, docs.astype(np.int32), freqs, norm, rows, tokenizer=tokenizer)
 
     def search(self, match: str, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The top `k` (rowid, score) for an FTS5 query of OR-ed quoted words, as `keyword_search` writes it.
@@ -157,7 +169,8 @@ class KeywordIndex:
         if conn is None:
             # A scratch FTS5 table with the same tokenizer: SQLite exposes no tokenize() call.
             conn = sqlite3.connect(":memory:", check_same_thread=False)
-            conn.execute(f"CREATE VIRTUAL TABLE words USING fts5(w, tokenize = '{FTS_TOKENIZER}')")
+            quoted = self._tokenizer.replace("'", "''")
+            conn.execute(f"CREATE VIRTUAL TABLE words USING fts5(w, tokenize = '{quoted}')")
             conn.execute("CREATE VIRTUAL TABLE words_vocab USING fts5vocab(words, instance)")
             self._tokenizer_local.conn = conn
         with conn:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import IndexMissingError, ModelMismatchError, NewsbotIndexError
+from index.keyword import TEXT_WEIGHT, TITLE_WEIGHT, KeywordIndex
 
 __all__ = [
     "EmbeddingCache",
@@ -291,7 +292,7 @@ class IndexReader:
         self._closed = False
         self._where_cache: OrderedDict[tuple[Any, ...], np.ndarray | None] = OrderedDict()
         self._chunk_cache: OrderedDict[int, StoredChunk] = OrderedDict()
-        self._keyword: Any = None  # index.keyword.KeywordIndex once load_keyword_index ran
+        self._keyword: KeywordIndex | None = None  # once load_keyword_index ran
 
     @classmethod
     def open(cls, index_dir: Path | str) -> "IndexReader":
@@ -355,8 +356,6 @@ class IndexReader:
         loading reads the FTS5 index once (0.3 s for 2,000 passages), then each keyword search
         costs a tenth of FTS5's, with the same scores. A one-off CLI question skips it.
         """
-        from index.keyword import KeywordIndex
-
         if self._keyword is not None:
             return True
         passages = int(self.meta.get("chunks") or self._db().execute("SELECT count(*) FROM chunks").fetchone()[0])
@@ -383,7 +382,7 @@ class IndexReader:
                 pass  # a phrase of several tokens: FTS5 matches phrases itself
         db = self._db()
         # bm25() is lower-is-better; the title column counts for less than the passage.
-        sql = "SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+        sql = f"SELECT rowid, -bm25(chunks_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
         params: list[Any] = [match]
         if allowed is not None:
             # The connection is this thread's, so its temp table still holds the ids of the last

@@ -116,7 +116,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     for rank, hit in enumerate(hits):
         title_tokens = token_set(hit.title)
         if rank < 3:
-            coverage = max(coverage, whole.share(token_set(hit.text) | title_tokens))
+            coverage = max(coverage, whole.share(retriever.passage_words(hit) | title_tokens))
         article = retriever.article_text(hit.article_id)
         sentences = article.sentences
         inside = [i for i, s in enumerate(sentences) if s.end > hit.start and s.start < hit.end]

@@ -29,7 +29,7 @@ import numpy as np
 from newsbot.settings import Settings
 from retrieval.followup import search_query
 from retrieval.terms import TermStats
-from retrieval.text import ArticleText, Sentence, content_terms
+from retrieval.text import ArticleText, Sentence, content_terms, token_set
 from retrieval.timeframe import TimeFrame, parse_timeframe
 from retrieval.types import Answer, ArticleSummary, Filters, Hit, SourceInfo, Turn
 
@@ -103,6 +103,8 @@ class Retriever:
         # Sentences of articles with their words, split and normalized once per article rather
         # than on every question that reads it (the answer step's main cost otherwise).
         self._articles: OrderedDict[str, ArticleText] = OrderedDict()
+        # The same for a passage's whole word set (the answer step's evidence coverage).
+        self._passage_words: OrderedDict[int, frozenset[str]] = OrderedDict()
         # Guards the two caches: HTTP requests call one retriever from many threads.
         self._lock = threading.Lock()
         _single_threaded_faiss()
@@ -420,7 +422,23 @@ class Retriever:
                 self._articles.popitem(last=False)
         return value
 
+    def passage_words(self, hit: Hit) -> frozenset[str]:
+        """`token_set` of a passage's text, cached by passage (a generation never changes one)."""
+        with self._lock:
+            cached = self._passage_words.get(hit.chunk_id)
+            if cached is not None:
+                self._passage_words.move_to_end(hit.chunk_id)
+                return cached
+        value = frozenset(token_set(hit.text))
+        with self._lock:
+            self._passage_words[hit.chunk_id] = value
+            if len(self._passage_words) > _PASSAGE_CACHE:
+                self._passage_words.popitem(last=False)
+        return value
 
+
+# Passages whose word sets stay in memory: ~2-4 KB each.
+_PASSAGE_CACHE = 8192
 # Articles whose sentences stay split in memory: a few KB each, so every article of the
 # Wikinews sample (370) and of the news-quiz collection (1,566) fits, and a larger archive's
 # most-read ones.
