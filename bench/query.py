@@ -213,68 +213,64 @@ def run_in_process(call: Callable[[str], Any], stream: QuestionStream, *, reques
     return latencies, errors, time.perf_counter() - started, None
 
 
-async def _run_httpx(base_url: str, op: str, questions: list[str], *, concurrency: int) -> tuple[list[float], int, float]:
-    import httpx
-
+async def _timed(questions: list[str], send: Callable[[str], Any], *, concurrency: int) -> tuple[list[float], int, float]:
+    """(latencies ms of the successes, errors, wall s) of `send(question)` for each question, `concurrency` at a time."""
     latencies: list[float] = []
     errors = 0
     semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(question: str) -> None:
+        nonlocal errors
+        async with semaphore:
+            t0 = time.perf_counter()
+            if await send(question):
+                latencies.append((time.perf_counter() - t0) * 1000)
+            else:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(q) for q in questions))
+    return latencies, errors, time.perf_counter() - started
+
+
+async def _run_httpx(base_url: str, op: str, questions: list[str], *, concurrency: int) -> tuple[list[float], int, float]:
+    import httpx
+
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=60.0, limits=limits) as client:
 
-        async def one(question: str) -> None:
-            nonlocal errors
-            async with semaphore:
-                t0 = time.perf_counter()
-                try:
-                    if op == "ask":
-                        response = await client.post("/v1/ask", json={"question": question})
-                    else:
-                        response = await client.get("/v1/search", params={"q": question, "top_k": K})
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    latencies.append((time.perf_counter() - t0) * 1000)
+        async def send(question: str) -> bool:
+            try:
+                if op == "ask":
+                    response = await client.post("/v1/ask", json={"question": question})
                 else:
-                    errors += 1
+                    response = await client.get("/v1/search", params={"q": question, "top_k": K})
+            except httpx.HTTPError:
+                return False
+            return response.status_code == 200
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one(q) for q in questions))
-        return latencies, errors, time.perf_counter() - started
+        return await _timed(questions, send, concurrency=concurrency)
 
 
 async def _run_aiohttp(base_url: str, op: str, questions: list[str], *, concurrency: int) -> tuple[list[float], int, float]:
     import aiohttp
 
-    latencies: list[float] = []
-    errors = 0
-    semaphore = asyncio.Semaphore(concurrency)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=aiohttp.ClientTimeout(total=60.0)) as session:
 
-        async def one(question: str) -> None:
-            nonlocal errors
-            async with semaphore:
-                t0 = time.perf_counter()
-                try:
-                    if op == "ask":
-                        request = session.post("/v1/ask", json={"question": question})
-                    else:
-                        request = session.get("/v1/search", params={"q": question, "top_k": K})
-                    async with request as response:
-                        await response.read()  # the whole body, as a caller needs it
-                        ok = response.status == 200
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    ok = False
-                if ok:
-                    latencies.append((time.perf_counter() - t0) * 1000)
+        async def send(question: str) -> bool:
+            try:
+                if op == "ask":
+                    request = session.post("/v1/ask", json={"question": question})
                 else:
-                    errors += 1
+                    request = session.get("/v1/search", params={"q": question, "top_k": K})
+                async with request as response:
+                    await response.read()  # the whole body, as a caller needs it
+                    return response.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return False
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one(q) for q in questions))
-        return latencies, errors, time.perf_counter() - started
+        return await _timed(questions, send, concurrency=concurrency)
 
 
 #: The load generator shares the two cores with the server, so its own CPU per request
