@@ -67,10 +67,6 @@ class KeywordIndex:
         self._tokens_lock = threading.Lock()
         self._tokenizer_local = threading.local()
 
-    @property
-    def postings(self) -> int:
-        return int(self._docs.size)
-
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> KeywordIndex:
         """Read the postings of `conn`'s `chunks_fts` (one pass over its fts5vocab instance table)."""

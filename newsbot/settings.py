@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant (larger: flatter rank weights).")
     dense_weight: float = Field(1.0, ge=0, le=10, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, le=10, description="Weight of the keyword ranking in fusion.")
-    keyword_memory_passages: int = Field(100_000, ge=0, description="Long-running processes (the HTTP service, the bot, `newsbot eval`) hold the keyword index in memory when the archive has at most this many passages: FTS5's BM25 scores, about 8x faster, about 1.3 KB a passage (0: always query FTS5).")
+    keyword_memory_passages: int = Field(100_000, ge=0, description="Long-running processes (the HTTP service, the bot, `newsbot eval`) hold the keyword index in memory when the archive has at most this many passages: FTS5's BM25 scores at a tenth of the CPU or less, about 1.3 KB a passage (0: always query FTS5).")
     keyword_min_idf: float = Field(0.2, ge=0, le=1, description="Words of a question this common in the archive (normalized IDF below it) are left out of keyword search (0: keep all).")
     max_per_article: int = Field(2, ge=0, le=50, description="Passages one article may hold in a result list (0: no cap), so evidence spans articles.")
     lead_weight: float = Field(0.85, ge=0, le=1, description="An article found through any passage offers its first passage (the lede) at this share of its best passage's score (0: off).")

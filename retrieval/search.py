@@ -19,10 +19,10 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,6 +36,8 @@ from retrieval.types import Answer, ArticleSummary, Filters, Hit, SourceInfo, Tu
 __all__ = ["Candidate", "Retrieval", "Retriever"]
 
 log = logging.getLogger(__name__)
+
+_V = TypeVar("_V")
 
 _WORDS = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 
@@ -105,7 +107,7 @@ class Retriever:
         self._articles: OrderedDict[str, ArticleText] = OrderedDict()
         # The same for a passage's whole word set (the answer step's evidence coverage).
         self._passage_words: OrderedDict[int, frozenset[str]] = OrderedDict()
-        # Guards the two caches: HTTP requests call one retriever from many threads.
+        # Guards the caches: HTTP requests call one retriever from many threads.
         self._lock = threading.Lock()
         _single_threaded_faiss()
 
@@ -409,31 +411,29 @@ class Retriever:
 
     def article_text(self, article_id: str) -> ArticleText:
         """An article's body, sentences and each sentence's words, cached (least recently used out)."""
-        with self._lock:
-            cached = self._articles.get(article_id)
-            if cached is not None:
-                self._articles.move_to_end(article_id)
-                return cached
-        article = self.reader.article(article_id)
-        value = ArticleText.of(article.body if article is not None else "")
-        with self._lock:
-            self._articles[article_id] = value
-            if len(self._articles) > _ARTICLE_CACHE:
-                self._articles.popitem(last=False)
-        return value
+
+        def split() -> ArticleText:
+            article = self.reader.article(article_id)
+            return ArticleText.of(article.body if article is not None else "")
+
+        return self._cached(self._articles, article_id, _ARTICLE_CACHE, split)
 
     def passage_words(self, hit: Hit) -> frozenset[str]:
         """`token_set` of a passage's text, cached by passage (a generation never changes one)."""
+        return self._cached(self._passage_words, hit.chunk_id, _PASSAGE_CACHE, lambda: frozenset(token_set(hit.text)))
+
+    def _cached(self, cache: OrderedDict[Any, _V], key: Any, limit: int, make: Callable[[], _V]) -> _V:
+        """`cache[key]`, made by `make()` outside the lock on a miss; the least recently used go past `limit`."""
         with self._lock:
-            cached = self._passage_words.get(hit.chunk_id)
-            if cached is not None:
-                self._passage_words.move_to_end(hit.chunk_id)
-                return cached
-        value = frozenset(token_set(hit.text))
+            value = cache.get(key)
+            if value is not None:
+                cache.move_to_end(key)
+                return value
+        value = make()
         with self._lock:
-            self._passage_words[hit.chunk_id] = value
-            if len(self._passage_words) > _PASSAGE_CACHE:
-                self._passage_words.popitem(last=False)
+            cache[key] = value
+            if len(cache) > limit:
+                cache.popitem(last=False)
         return value
 
 
