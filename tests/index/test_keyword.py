@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,20 @@ QUERIES = [
     "gas_prices rise",
     "Iraq parliament US troops",
 ]
+
+
+@pytest.fixture
+def open_reader() -> Iterator[Callable[[Path], IndexReader]]:
+    """Fresh readers (nothing in memory yet) of built indexes, closed when the test ends."""
+    readers: list[IndexReader] = []
+
+    def open_(index_dir: Path) -> IndexReader:
+        readers.append(IndexReader.open(index_dir))
+        return readers[-1]
+
+    yield open_
+    for reader in readers:
+        reader.close()
 
 
 def _fts_scores(reader: IndexReader, query: str) -> dict[int, float]:
@@ -55,72 +70,60 @@ def _queries_for(reader: IndexReader) -> list[str]:
     return QUERIES + [" ".join(text.split()[:8]) for (text,) in rows[::4]]
 
 
-def test_memory_scores_equal_fts5_on_the_seed_index(seed_index: Path) -> None:
-    reader = IndexReader.open(seed_index)
-    try:
-        queries = _queries_for(reader)
-        before = {q: reader.keyword_search(q, 10) for q in queries}
-        assert reader.load_keyword_index(max_passages=1_000_000)
-        assert reader.keyword_in_memory
-        compared = 0
-        for query in queries:
-            expected = _fts_scores(reader, query)
-            found = reader.keyword_search(query, 10)
-            _assert_same_ranking(found, expected, 10)
-            # FTS5's LIMIT may break ties another way; scores at each rank are the same.
-            assert [s for _, s in found] == pytest.approx([s for _, s in before[query]], rel=1e-9)
-            compared += bool(expected)
-        assert compared >= len(queries) - 3  # the query set really matches passages
-    finally:
-        reader.close()
+def test_memory_scores_equal_fts5_on_the_seed_index(seed_index: Path, open_reader: Callable[[Path], IndexReader]) -> None:
+    reader = open_reader(seed_index)
+    queries = _queries_for(reader)
+    before = {q: reader.keyword_search(q, 10) for q in queries}
+    assert reader.load_keyword_index(max_passages=1_000_000)
+    assert reader.keyword_in_memory
+    compared = 0
+    for query in queries:
+        expected = _fts_scores(reader, query)
+        found = reader.keyword_search(query, 10)
+        _assert_same_ranking(found, expected, 10)
+        # FTS5's LIMIT may break ties another way; scores at each rank are the same.
+        assert [s for _, s in found] == pytest.approx([s for _, s in before[query]], rel=1e-9)
+        compared += bool(expected)
+    assert compared >= len(queries) - 3  # the query set really matches passages
 
 
-def test_filtered_memory_search_keeps_only_allowed_passages(seed_index: Path) -> None:
-    reader = IndexReader.open(seed_index)
-    try:
-        assert reader.load_keyword_index(max_passages=1_000_000)
-        every = reader.keyword_search("strike union ferry mayor letter", 50)
-        assert len(every) >= 4
-        allowed = np.array(sorted(r for r, _ in every[1::2]), dtype=np.int64)
-        found = reader.keyword_search("strike union ferry mayor letter", 50, allowed=allowed)
-        assert {r for r, _ in found} == set(allowed.tolist())
-        expected = {r: s for r, s in _fts_scores(reader, "strike union ferry mayor letter").items() if r in set(allowed.tolist())}
-        _assert_same_ranking(found, expected, 50)
-        assert reader.keyword_search("strike", 5, allowed=np.array([], dtype=np.int64)) == []
-    finally:
-        reader.close()
+def test_filtered_memory_search_keeps_only_allowed_passages(seed_index: Path, open_reader: Callable[[Path], IndexReader]) -> None:
+    reader = open_reader(seed_index)
+    assert reader.load_keyword_index(max_passages=1_000_000)
+    every = reader.keyword_search("strike union ferry mayor letter", 50)
+    assert len(every) >= 4
+    allowed = np.array(sorted(r for r, _ in every[1::2]), dtype=np.int64)
+    found = reader.keyword_search("strike union ferry mayor letter", 50, allowed=allowed)
+    assert {r for r, _ in found} == set(allowed.tolist())
+    expected = {r: s for r, s in _fts_scores(reader, "strike union ferry mayor letter").items() if r in set(allowed.tolist())}
+    _assert_same_ranking(found, expected, 50)
+    assert reader.keyword_search("strike", 5, allowed=np.array([], dtype=np.int64)) == []
 
 
-def test_a_phrase_of_two_tokens_is_left_to_fts5(seed_index: Path) -> None:
-    reader = IndexReader.open(seed_index)
-    try:
-        assert reader.load_keyword_index(max_passages=1_000_000)
-        with pytest.raises(ValueError, match="multi-token"):
-            reader._keyword.search('"gas_prices"', 5)
-        with pytest.raises(ValueError, match="not an OR"):
-            reader._keyword.search('"strike" AND "union"', 5)
-        # The reader hands such a query to FTS5, which matches the two words as a phrase.
-        (text,) = reader._db().execute("SELECT text FROM chunks ORDER BY id LIMIT 1").fetchone()
-        first, second = [w for w in text.split() if w.isalpha()][:2]
-        query = f"{first}_{second} strike"
-        found = reader.keyword_search(query, 5)
-        assert found
-        _assert_same_ranking(found, _fts_scores(reader, query), 5)
-    finally:
-        reader.close()
+def test_a_phrase_of_two_tokens_is_left_to_fts5(seed_index: Path, open_reader: Callable[[Path], IndexReader]) -> None:
+    reader = open_reader(seed_index)
+    assert reader.load_keyword_index(max_passages=1_000_000)
+    with pytest.raises(ValueError, match="multi-token"):
+        reader._keyword.search('"gas_prices"', 5)
+    with pytest.raises(ValueError, match="not an OR"):
+        reader._keyword.search('"strike" AND "union"', 5)
+    # The reader hands such a query to FTS5, which matches the two words as a phrase.
+    (text,) = reader._db().execute("SELECT text FROM chunks ORDER BY id LIMIT 1").fetchone()
+    first, second = [w for w in text.split() if w.isalpha()][:2]
+    query = f"{first}_{second} strike"
+    found = reader.keyword_search(query, 5)
+    assert found
+    _assert_same_ranking(found, _fts_scores(reader, query), 5)
 
 
-def test_the_passage_limit_keeps_big_archives_on_fts5(seed_index: Path) -> None:
-    reader = IndexReader.open(seed_index)
-    try:
-        passages = reader.stats()["chunks"]
-        assert not reader.load_keyword_index(max_passages=passages - 1)
-        assert not reader.keyword_in_memory
-        assert not reader.load_keyword_index(max_passages=0)
-        assert reader.load_keyword_index(max_passages=passages)
-        assert reader.keyword_in_memory
-    finally:
-        reader.close()
+def test_the_passage_limit_keeps_big_archives_on_fts5(seed_index: Path, open_reader: Callable[[Path], IndexReader]) -> None:
+    reader = open_reader(seed_index)
+    passages = reader.stats()["chunks"]
+    assert not reader.load_keyword_index(max_passages=passages - 1)
+    assert not reader.keyword_in_memory
+    assert not reader.load_keyword_index(max_passages=0)
+    assert reader.load_keyword_index(max_passages=passages)
+    assert reader.keyword_in_memory
 
 
 @pytest.mark.parametrize("tokenizer", ["porter unicode61 remove_diacritics 2", "unicode61"])
@@ -149,12 +152,9 @@ def test_tokens_are_fts5s_own(tmp_path: Path, tokenizer: str) -> None:
 
 
 @pytest.mark.skipif(not (SHARED / "eval" / "dev.jsonl").exists(), reason="the Wikinews dev questions live in ../shared")
-def test_memory_scores_equal_fts5_on_wikinews(wikinews_index: Path) -> None:
+def test_memory_scores_equal_fts5_on_wikinews(wikinews_index: Path, open_reader: Callable[[Path], IndexReader]) -> None:
     questions = [json.loads(line)["question"] for line in (SHARED / "eval" / "dev.jsonl").read_text().splitlines() if line.strip()]
-    reader = IndexReader.open(wikinews_index)
-    try:
-        assert reader.load_keyword_index(max_passages=1_000_000)
-        for question in questions:
-            _assert_same_ranking(reader.keyword_search(question, 50), _fts_scores(reader, question), 50)
-    finally:
-        reader.close()
+    reader = open_reader(wikinews_index)
+    assert reader.load_keyword_index(max_passages=1_000_000)
+    for question in questions:
+        _assert_same_ranking(reader.keyword_search(question, 50), _fts_scores(reader, question), 50)
