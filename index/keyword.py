@@ -66,6 +66,10 @@ class KeywordIndex:
         self._tokens: dict[str, tuple[str, ...]] = {}
         self._tokens_lock = threading.Lock()
         self._tokenizer_local = threading.local()
+        # The last filter's passages as a mask: one question runs several keyword searches with
+        # the same (cached) id array, and np.isin over tens of thousands of ids is most of a
+        # filtered search's cost. Read and replaced as one tuple, so threads need no lock.
+        self._allowed_mask: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> KeywordIndex:
@@ -147,7 +151,7 @@ class KeywordIndex:
         # Every term adds a positive amount, so the passages matched are those scored above 0.
         found = np.flatnonzero(score)
         if allowed is not None:
-            found = found[np.isin(self._rowids[found], allowed)]
+            found = found[self._mask(allowed)[found]]
         if found.size == 0:
             return []
         scores = score[found]
@@ -158,6 +162,15 @@ class KeywordIndex:
         # Ties broken by rowid, so equal scores rank the same way every time.
         order = np.lexsort((found, -scores))[:k]
         return list(zip(self._rowids[found[order]].tolist(), scores[order].tolist(), strict=True))
+
+    def _mask(self, allowed: np.ndarray) -> np.ndarray:
+        """Which passage positions `allowed` holds (cached for the last array seen)."""
+        cached = self._allowed_mask
+        if cached is not None and cached[0] is allowed:
+            return cached[1]
+        mask = np.isin(self._rowids, allowed)
+        self._allowed_mask = (allowed, mask)
+        return mask
 
     def _tokenize(self, text: str) -> tuple[str, ...]:
         """The tokens chunks_fts's tokenizer makes of a quoted phrase's `text` (then cached)."""
