@@ -14,6 +14,7 @@ spans stories, and reports the outlets that carried each story.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -51,6 +52,8 @@ class Candidate:
     dense_rank: int | None = None
     keyword: float | None = None
     keyword_rank: int | None = None
+    #: Rank in the keyword search expanded from the first results (`Retriever._expand`), when it ran.
+    keyword_fb_rank: int | None = None
     fused: float = 0.0
     time_factor: float = 1.0
     in_window: bool = True
@@ -264,17 +267,13 @@ class Retriever:
         if not candidates:
             return Retrieval(question, query, as_of, timeframe, [], {}, context_terms, 0.0, notes)
 
-        self._fuse(list(candidates.values()), mode=mode)
-        chunks = {c.chunk_id: c for c in self.reader.chunks(list(candidates))}
         window_ids = set(window_allowed.tolist()) if window_allowed is not None else None
-        for cand in candidates.values():
-            chunk = chunks.get(cand.chunk_id)
-            if chunk is None:
-                cand.score = -1.0
-                continue
-            cand.time_factor = self._recency(chunk.published_at, as_of) if timeframe.recent else 1.0
-            cand.in_window = window_ids is None or cand.chunk_id in window_ids
-            cand.score = cand.fused * cand.time_factor * (1.0 if cand.in_window else s.window_penalty)
+        chunks = self._score(candidates, mode=mode, as_of=as_of, timeframe=timeframe, window_ids=window_ids)
+        # The expanded search is one more ranking for reciprocal rank fusion (a weighted sum of
+        # scores has no place for it).
+        if s.feedback_passages > 0 and s.feedback_terms > 0 and mode == "hybrid" and s.fusion == "rrf":
+            self._expand(candidates, chunks, keyword_query=keyword_query, query=query, depth=depth, allowed=allowed)
+            chunks = self._score(candidates, mode=mode, as_of=as_of, timeframe=timeframe, window_ids=window_ids, chunks=chunks)
 
         if s.lead_weight > 0:
             self._lift_leads(candidates, chunks, k=k, allowed=allowed)
@@ -316,6 +315,78 @@ class Retriever:
             )
         best_dense = max((c.dense for c in candidates.values() if c.dense is not None), default=0.0)
         return Retrieval(question, query, as_of, timeframe, hits, candidates, context_terms, best_dense, notes)
+
+    def _score(
+        self,
+        candidates: dict[int, Candidate],
+        *,
+        mode: str,
+        as_of: date,
+        timeframe: TimeFrame,
+        window_ids: set[int] | None,
+        chunks: dict[int, Any] | None = None,
+    ) -> dict[int, Any]:
+        """Fuse the rankings and apply time: each candidate's `score`. Returns the passages read."""
+        s = self.settings
+        self._fuse(list(candidates.values()), mode=mode)
+        chunks = dict(chunks or {})
+        missing = [cid for cid in candidates if cid not in chunks]
+        if missing:
+            chunks.update((c.chunk_id, c) for c in self.reader.chunks(missing))
+        for cand in candidates.values():
+            chunk = chunks.get(cand.chunk_id)
+            if chunk is None:
+                cand.score = -1.0
+                continue
+            cand.time_factor = self._recency(chunk.published_at, as_of) if timeframe.recent else 1.0
+            cand.in_window = window_ids is None or cand.chunk_id in window_ids
+            cand.score = cand.fused * cand.time_factor * (1.0 if cand.in_window else s.window_penalty)
+        return chunks
+
+    def _expand(self, candidates: dict[int, Candidate], chunks: dict[int, Any], *, keyword_query: str, query: str, depth: int, allowed: np.ndarray | None) -> None:
+        """Pseudo-relevance feedback (RM3): search the keywords again with what the first results say.
+
+        A question in a reader's words ("which head of state resigned this week") shares few
+        words with the passages that name the answer ("Prime Minister Boris Johnson"), but the
+        story's best passages do name it. The words that are most distinctive of the first few
+        results (one passage per article, weighted by rank, rarity in the archive and frequency
+        in the passage) are added to the keyword query, and that search joins fusion as a ranking
+        of its own, so the first rankings still count as much as before and a drifted expansion
+        can only add candidates, never remove them.
+        """
+        s = self.settings
+        top: list[Any] = []
+        seen: set[str] = set()
+        for cand in sorted(candidates.values(), key=lambda c: -c.score):
+            chunk = chunks.get(cand.chunk_id)
+            if chunk is not None and chunk.article_id not in seen:
+                seen.add(chunk.article_id)
+                top.append(chunk)
+                if len(top) >= s.feedback_passages:
+                    break
+        asked = set(content_terms(query))
+        weights: dict[str, float] = {}
+        spelling: dict[str, str] = {}
+        for rank, chunk in enumerate(top):
+            words = _WORDS.findall(f"{chunk.title}. {chunk.text}")
+            counts: dict[str, int] = {}
+            for word in words:
+                counts[word.lower()] = counts.get(word.lower(), 0) + 1
+            for word, tf in counts.items():
+                term = _feedback_term(word)
+                if term is None or term in asked:
+                    continue
+                idf = self.terms.idf(term)
+                if idf < s.keyword_min_idf:
+                    continue
+                weights[term] = weights.get(term, 0.0) + tf / len(words) * idf / (1 + rank)
+                spelling.setdefault(term, word)
+        expansion = sorted(weights, key=lambda t: -weights[t])[: s.feedback_terms]
+        if not expansion:
+            return
+        expanded = f"{keyword_query} " + " ".join(spelling[t] for t in expansion)
+        for rank, (cid, _) in enumerate(self.reader.keyword_search(expanded, depth, allowed=allowed)):
+            candidates.setdefault(cid, Candidate(cid)).keyword_fb_rank = rank
 
     def _lift_leads(self, candidates: dict[int, Candidate], chunks: dict[int, Any], *, k: int, allowed: np.ndarray | None) -> None:
         """News is written lede first: an article found through any passage offers its opening one too.
@@ -378,8 +449,10 @@ class Retriever:
             return
         if s.fusion == "rrf":
             for c in candidates:
-                c.fused = (s.dense_weight / (s.rrf_k + c.dense_rank + 1) if c.dense_rank is not None else 0.0) + (
-                    s.keyword_weight / (s.rrf_k + c.keyword_rank + 1) if c.keyword_rank is not None else 0.0
+                c.fused = sum(
+                    weight / (s.rrf_k + rank + 1)
+                    for weight, rank in ((s.dense_weight, c.dense_rank), (s.keyword_weight, c.keyword_rank), (s.keyword_weight, c.keyword_fb_rank))
+                    if rank is not None
                 )
             return
         # Weighted: cosine is already on a comparable scale; BM25 is divided by the best one so a
@@ -435,6 +508,15 @@ class Retriever:
             if len(cache) > limit:
                 cache.popitem(last=False)
         return value
+
+
+@functools.lru_cache(maxsize=65_536)
+def _feedback_term(word: str) -> str | None:
+    """The term a feedback word stands for; None for stopwords and numbers (FTS5 splits "1,600")."""
+    if not word[0].isalpha():
+        return None
+    terms = content_terms(word)
+    return terms[0] if terms else None
 
 
 # Passages whose word sets stay in memory: ~2-4 KB each.

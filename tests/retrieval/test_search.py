@@ -139,7 +139,8 @@ def test_an_article_found_by_a_later_passage_offers_its_lede(tmp_path, embedder)
         question = "Why would replacing the corroded copper roof above the paint shop cost too much?"
 
         def hits(lead_weight: float):
-            retriever = Retriever(reader, embedder, settings=make_settings(index_dir, lead_weight=lead_weight))
+            # Feedback off: its expanded search would find the lede by itself in a story this small.
+            retriever = Retriever(reader, embedder, settings=make_settings(index_dir, lead_weight=lead_weight, feedback_passages=0))
             return retriever.retrieve(question, top_k=3, max_per_article=2).hits
 
         without = hits(0.0)
@@ -154,5 +155,66 @@ def test_an_article_found_by_a_later_passage_offers_its_lede(tmp_path, embedder)
             question, top_k=3, filters=Filters(sources=("Eastmere Post",))
         )
         assert others and all(h.article_id != story for h in others)
+    finally:
+        reader.close()
+
+
+# A quiz-like question in a reader's words: the first story names the answer ("Harald Voss"),
+# and a second outlet's report about him shares no word with the question.
+RESIGNATION = {
+    "title": "Norland cabinet crisis deepens as ministers quit",
+    "source": "Eastmere Post",
+    "published_at": "2024-06-03",
+    "url": "https://example.org/norland-crisis",
+    "body": "Norland's head of government announced his resignation this week. Prime Minister Harald Voss said "
+    "Voss would hand the office of prime minister to a successor chosen by the Voss coalition.",
+}
+CARETAKER = {
+    "title": "Voss to stay on as caretaker",
+    "source": "Kessock Courier",
+    "published_at": "2024-06-04",
+    "url": "https://example.org/voss-caretaker",
+    "body": "Harald Voss will remain at Bellweather Palace as caretaker until September, aides to Voss told reporters.",
+}
+OTHER_NEWS = [
+    {"title": title, "source": "Eastmere Post", "published_at": f"2024-06-0{n}", "url": f"https://example.org/other-{n}", "body": body}
+    for n, (title, body) in enumerate(
+        [
+            ("Mayor resigns over tram contract", "The mayor of Ostrava resigned this week over a tram contract, the council said."),
+            ("Head coach announces retirement", "The head coach of the national rugby team announced his retirement after the final."),
+            ("Museum director steps down", "The director of the maritime museum stepped down this week after twelve years."),
+            ("Ferry operator announces new timetable", "The ferry operator announced a new timetable this week for the island routes."),
+            ("Bank governor announces rate decision", "The central bank governor announced a rate rise, the third this year."),
+            ("School head announces closure", "The head of Lindqvist School announced it will close this week for repairs."),
+        ],
+        start=1,
+    )
+]
+
+
+def test_feedback_expands_the_keywords_with_what_the_first_results_name(tmp_path, embedder) -> None:
+    source = tmp_path / "news.jsonl"
+    source.write_text("\n".join(json.dumps(a) for a in [RESIGNATION, CARETAKER, *OTHER_NEWS]), encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build(index_dir, [source], embedder)
+    reader = IndexReader.open(index_dir)
+    question = "Which head of government announced his resignation this week?"
+    try:
+
+        def retrieve(passages: int, filters: Filters | None = None):
+            retriever = Retriever(reader, embedder, settings=make_settings(index_dir, feedback_passages=passages, feedback_terms=5))
+            return retriever.retrieve(question, top_k=5, max_per_article=1, filters=filters)
+
+        without, with_feedback = retrieve(0), retrieve(1)
+        assert without.hits[0].title == with_feedback.hits[0].title == RESIGNATION["title"], "the first ranking still leads"
+        assert all(c.keyword_fb_rank is None for c in without.candidates.values())
+        caretaker = next(h for h in with_feedback.hits if h.title == CARETAKER["title"])
+        found = with_feedback.candidates[caretaker.chunk_id]
+        # It shares no word with the question, but the first result's names bring it up.
+        assert found.keyword_rank is None and found.keyword_fb_rank is not None and found.keyword_fb_rank <= 1
+        assert CARETAKER["title"] not in [h.title for h in without.hits]
+        # The expanded search stays inside the filters, as every search does.
+        filtered = retrieve(1, Filters(sources=("Eastmere Post",)))
+        assert filtered.hits and all(h.source == "Eastmere Post" for h in filtered.hits)
     finally:
         reader.close()
