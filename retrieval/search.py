@@ -8,8 +8,9 @@
 
 A search runs dense (FAISS cosine) and keyword (SQLite FTS5 BM25) retrieval with the filters
 inside both, fuses the two rankings, applies time (a recency decay for "latest/this week"
-questions, a date window written in the question), caps passages per article so evidence
-spans stories, and reports the outlets that carried each story.
+questions, a date window written in the question), searches the keywords once more with the
+words that distinguish the first results (pseudo-relevance feedback), caps passages per
+article so evidence spans stories, and reports the outlets that carried each story.
 """
 
 from __future__ import annotations
