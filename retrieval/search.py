@@ -111,6 +111,8 @@ class Retriever:
         self._articles: OrderedDict[str, ArticleText] = OrderedDict()
         # The same for a passage's whole word set (the answer step's evidence coverage).
         self._passage_words: OrderedDict[int, frozenset[str]] = OrderedDict()
+        # And each passage's candidate words for pseudo-relevance feedback.
+        self._feedback_cache: OrderedDict[int, dict[str, tuple[float, str]]] = OrderedDict()
         # Guards the caches: HTTP requests call one retriever from many threads.
         self._lock = threading.Lock()
         _single_threaded_faiss()
@@ -369,25 +371,41 @@ class Retriever:
         weights: dict[str, float] = {}
         spelling: dict[str, str] = {}
         for rank, chunk in enumerate(top):
-            words = _WORDS.findall(f"{chunk.title}. {chunk.text}")
-            counts: dict[str, int] = {}
-            for word in words:
-                counts[word.lower()] = counts.get(word.lower(), 0) + 1
-            for word, tf in counts.items():
-                term = _feedback_term(word)
-                if term is None or term in asked:
-                    continue
-                idf = self.terms.idf(term)
-                if idf < s.keyword_min_idf:
-                    continue
-                weights[term] = weights.get(term, 0.0) + tf / len(words) * idf / (1 + rank)
-                spelling.setdefault(term, word)
+            for term, (weight, word) in self._feedback_words(chunk).items():
+                if term not in asked:
+                    weights[term] = weights.get(term, 0.0) + weight / (1 + rank)
+                    spelling.setdefault(term, word)
         expansion = sorted(weights, key=lambda t: -weights[t])[: s.feedback_terms]
         if not expansion:
             return
         expanded = f"{keyword_query} " + " ".join(spelling[t] for t in expansion)
         for rank, (cid, _) in enumerate(self.reader.keyword_search(expanded, depth, allowed=allowed)):
             candidates.setdefault(cid, Candidate(cid)).keyword_fb_rank = rank
+
+    def _feedback_words(self, chunk: Any) -> dict[str, tuple[float, str]]:
+        """A passage's candidate expansion words: term -> (frequency share x IDF, a spelling), cached.
+
+        Counting and stemming a passage's words is the costly part of feedback, and the same
+        passages lead for many questions; a generation never changes them.
+        """
+
+        def count() -> dict[str, tuple[float, str]]:
+            words = _WORDS.findall(f"{chunk.title}. {chunk.text}")
+            counts: dict[str, int] = {}
+            for word in words:
+                counts[word.lower()] = counts.get(word.lower(), 0) + 1
+            out: dict[str, tuple[float, str]] = {}
+            for word, tf in counts.items():
+                term = _feedback_term(word)
+                if term is None:
+                    continue
+                idf = self.terms.idf(term)
+                if idf >= self.settings.keyword_min_idf:
+                    share = tf / len(words) * idf + (out[term][0] if term in out else 0.0)
+                    out[term] = (share, out[term][1] if term in out else word)
+            return out
+
+        return self._cached(self._feedback_cache, chunk.chunk_id, _PASSAGE_CACHE, count)
 
     def _lift_leads(self, candidates: dict[int, Candidate], chunks: dict[int, Any], *, k: int, allowed: np.ndarray | None) -> None:
         """News is written lede first: an article found through any passage offers its opening one too.
