@@ -329,10 +329,10 @@ class Retriever:
         window_ids: set[int] | None,
         chunks: dict[int, Any] | None = None,
     ) -> dict[int, Any]:
-        """Fuse the rankings and apply time: each candidate's `score`. Returns the passages read."""
+        """Fuse the rankings and apply time: each candidate's `score`. Passages not yet in `chunks` are read into it; returns it."""
         s = self.settings
         self._fuse(list(candidates.values()), mode=mode)
-        chunks = dict(chunks or {})
+        chunks = {} if chunks is None else chunks
         missing = [cid for cid in candidates if cid not in chunks]
         if missing:
             chunks.update((c.chunk_id, c) for c in self.reader.chunks(missing))
@@ -358,19 +358,10 @@ class Retriever:
         can only add candidates, never remove them.
         """
         s = self.settings
-        top: list[Any] = []
-        seen: set[str] = set()
-        for cand in sorted(candidates.values(), key=lambda c: -c.score):
-            chunk = chunks.get(cand.chunk_id)
-            if chunk is not None and chunk.article_id not in seen:
-                seen.add(chunk.article_id)
-                top.append(chunk)
-                if len(top) >= s.feedback_passages:
-                    break
         asked = set(content_terms(query))
         weights: dict[str, float] = {}
         spelling: dict[str, str] = {}
-        for rank, chunk in enumerate(top):
+        for rank, (_, chunk) in enumerate(_best_per_article(candidates, chunks, s.feedback_passages)):
             for term, (weight, word) in self._feedback_words(chunk).items():
                 if term not in asked:
                     weights[term] = weights.get(term, 0.0) + weight / (1 + rank)
@@ -401,8 +392,9 @@ class Retriever:
                     continue
                 idf = self.terms.idf(term)
                 if idf >= self.settings.keyword_min_idf:
-                    share = tf / len(words) * idf + (out[term][0] if term in out else 0.0)
-                    out[term] = (share, out[term][1] if term in out else word)
+                    # Spellings of one term ("resign", "resigned") add up under the first one.
+                    share, spelling = out.get(term, (0.0, word))
+                    out[term] = (share + tf / len(words) * idf, spelling)
             return out
 
         return self._cached(self._feedback_cache, chunk.chunk_id, _PASSAGE_CACHE, count)
@@ -414,14 +406,7 @@ class Retriever:
         times the article's best passage, so the paragraph that states the story's who, what
         and when can stand beside the passage that matched the question's words.
         """
-        best: dict[str, float] = {}
-        for cand in sorted(candidates.values(), key=lambda c: -c.score):
-            chunk = chunks.get(cand.chunk_id)
-            if chunk is None or chunk.article_id in best:
-                continue
-            best[chunk.article_id] = cand.score
-            if len(best) >= k:
-                break
+        best = {chunk.article_id: cand.score for cand, chunk in _best_per_article(candidates, chunks, k)}
         leads = self.reader.lead_chunks(list(best))
         if allowed is not None and leads:
             # A handful of ledes against the filter's ids (tens of thousands under a date filter).
@@ -527,6 +512,21 @@ class Retriever:
             if len(cache) > limit:
                 cache.popitem(last=False)
         return value
+
+
+def _best_per_article(candidates: dict[int, Candidate], chunks: dict[int, Any], limit: int) -> list[tuple[Candidate, Any]]:
+    """The best-scoring passage (candidate, chunk) of each of the `limit` best-ranked articles."""
+    out: list[tuple[Candidate, Any]] = []
+    seen: set[str] = set()
+    for cand in sorted(candidates.values(), key=lambda c: -c.score):
+        chunk = chunks.get(cand.chunk_id)
+        if chunk is None or chunk.article_id in seen:
+            continue
+        seen.add(chunk.article_id)
+        out.append((cand, chunk))
+        if len(out) >= limit:
+            break
+    return out
 
 
 @functools.lru_cache(maxsize=65_536)
