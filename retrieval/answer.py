@@ -19,6 +19,7 @@ article body. When the evidence is weak (`confidence` below the calibrated
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ WEIGHTS: dict[str, float] = {
     "min_novel": 0.4,
     "restate_factor": 0.7,
     "focus": 0.6,
+    "past_year_factor": 0.6,
     # A plain number when a proportion is asked for ("odds", "share"): it may be one, written out.
     "ratio_number": 0.5,
     # In scoring for one part of a multi-part question: words of the shared context ("When X
@@ -110,6 +112,10 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 
     hits = retrieval.hits
     w = WEIGHTS
+    # A question about fresh news ("this week") is not answered by a sentence dated to an
+    # earlier year ("Chile elected a leftist in 2021"): that is the story's background.
+    past_years = retrieval.as_of.year if retrieval.timeframe.recent else None
+    asked_years = set(_YEAR.findall(retrieval.question))
     span = int(w["window"])
     scored: dict[tuple[str, int], ScoredSentence] = {}
     coverage = 0.0
@@ -136,6 +142,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())
             factor = (1.0 if 6 <= words <= 60 else 0.7) * (w["restate_factor"] if novel < w["min_novel"] else 1.0)
+            if past_years is not None and _only_past_years(sentence.text, past_years, asked_years):
+                factor *= w["past_year_factor"]
             cues = _Cues(sentence.text, article.names[i], question_tokens)
 
             def score(asking: _Asking) -> tuple[float, float, float]:
@@ -220,6 +228,15 @@ def _part_asking(part: QuestionPart, parts: list[QuestionPart], weights: dict[st
 
 
 _COMMON = frozenset({"the", "a", "an", "of", "to", "in", "and", "is", "was", "that", "for", "on", "it", "with", "as", "he", "she", "they"})
+
+
+_YEAR = re.compile(r"(?<![\w-])((?:19|20)\d\d)(?![\w-])")
+
+
+def _only_past_years(text: str, this_year: int, asked: set[str]) -> bool:
+    """The sentence dates itself only to years before `this_year` that the question does not name."""
+    years = _YEAR.findall(text)
+    return bool(years) and not asked & set(years) and max(int(y) for y in years) < this_year
 
 
 def _strip_known(text: str, question_tokens: set[str]) -> str:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from index.embed import Embedder
 from index.store import IndexReader
+from retrieval.answer import WEIGHTS, assess
 from retrieval.search import Retriever
 from tests.conftest import FIXTURES, build, make_settings
 
@@ -62,6 +64,15 @@ STORIES = [
             "Makori crossed the line in 1:01:47, the fastest half marathon run in Norland this year. "
             "The women's race in Vessby was won by Anna Berg in 1:09:30. "
             "Makori said he would run in Kessock next year."
+        ),
+    },
+    {
+        "title": "Ostria votes in a leftist president",
+        "published_at": "2031-06-16",
+        "body": (
+            "Ostria will be governed from the left for the first time after former mayor Lena Varga won Sunday's run-off.\n\n"
+            "Varga took 50.4% of the vote against the conservative Piet Holm. "
+            "Vesland, Marholm and Tarnia elected leftist presidents in 2029, a leftist wave that has now reached Ostria."
         ),
     },
     {
@@ -133,3 +144,22 @@ def test_who_question_naming_a_rate_decision_wants_a_person(seed_retriever: Retr
     # "rate" asks for a number only after what/which/how; here it names the meeting.
     answer = seed_retriever.ask("Who dissented at the Bank of Norland rate decision?")
     assert "Aaltonen" in answer.answer
+
+
+def test_fresh_news_is_not_answered_by_a_sentence_dated_to_an_earlier_year(retriever: Retriever, monkeypatch) -> None:
+    # "Vesland ... elected leftist presidents in 2029" shares more of the question's words than
+    # the sentence that answers it, but a question about this week is not asked of 2029.
+    question = "Which country elected its first leftist president this week?"
+    as_of = date(2031, 6, 17)
+    best = lambda: assess(retriever.retrieve(question, top_k=5, as_of=as_of), retriever=retriever).sentences[0].sentence.text
+    monkeypatch.setitem(WEIGHTS, "past_year_factor", 1.0)
+    assert best().startswith("Vesland"), "without the rule the background sentence wins: the test exercises it"
+    monkeypatch.undo()
+    assert best().startswith("Ostria will be governed")
+    answer = retriever.ask(question, as_of=as_of)
+    assert not answer.abstained and answer.citations[0].quote.startswith("Ostria will be governed")
+    _quotes_exact(answer, retriever)
+    # A question that names the year is asking about it, fresh news or not.
+    named_question = "Which countries had elected leftist presidents in 2029, as reported this week?"
+    named = assess(retriever.retrieve(named_question, top_k=5, as_of=as_of), retriever=retriever)
+    assert named.sentences[0].sentence.text.startswith("Vesland")
