@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     answer_max_per_article: int = Field(3, ge=0, le=50, description="The same cap for the passages `ask` reads its answer from (0: no cap).")
     recency_half_life_days: float = Field(14.0, gt=0, description="For \"latest/recent/this week\" questions: age in days at which an article's score is halved (before the floor).")
     recency_floor: float = Field(0.35, ge=0, le=1, description="Lowest recency factor: old articles keep at least this share of their score.")
+    background_recency_floor: float = Field(0.9, ge=0, le=1, description="For questions with no recency words or date window: the recency factor of old articles, so that of two equally good matches the story of the last weeks ranks first (1: off).")
+    background_recency_half_life_days: float = Field(30.0, gt=0, description="Age in days at which that mild preference for recent articles is halved.")
     hide_after_as_of: bool = Field(True, description="When a question is asked as of a date, leave out articles published after it.")
     question_window: Literal["soft", "hard", "off"] = Field("soft", description="A date window written in a question: searched inside the window and ranked first (`soft`), a strict filter (`hard`), or ignored.")
     window_penalty: float = Field(0.7, ge=0, le=1, description="Score factor for passages outside a question's date window (with question_window=soft).")

@@ -341,7 +341,7 @@ class Retriever:
             if chunk is None:
                 cand.score = -1.0
                 continue
-            cand.time_factor = self._recency(chunk.published_at, as_of) if timeframe.recent else 1.0
+            cand.time_factor = self._time_factor(chunk.published_at, as_of, timeframe)
             cand.in_window = window_ids is None or cand.chunk_id in window_ids
             cand.score = cand.fused * cand.time_factor * (1.0 if cand.in_window else s.window_penalty)
         return chunks
@@ -467,17 +467,34 @@ class Retriever:
             dense = c.dense if c.dense is not None else floor_dense
             c.fused = s.dense_weight * dense + s.keyword_weight * ((c.keyword or 0.0) / top_kw)
 
-    def _recency(self, published_at: str | None, as_of: date) -> float:
-        """Decay with a floor: recent articles keep their score, old ones keep at least the floor."""
+    def _time_factor(self, published_at: str | None, as_of: date, timeframe: TimeFrame) -> float:
+        """How much an article's date counts for this question (multiplies its fused score).
+
+        "Latest" or "this week" asks for fresh news: a steep decay (`recency_*`). A question
+        with no word about time still comes to a news archive, where the story of the last
+        weeks is the likelier subject than an older one that matches as well (a question about
+        an outbreak the WHO "is" reconsidering): a mild one (`background_recency_*`). Over an
+        archive whose articles are all months older than `as_of` it is the same for every
+        article, so it changes nothing there. A date window in the question says when instead.
+        """
         s = self.settings
+        if timeframe.recent:
+            return self._recency(published_at, as_of, floor=s.recency_floor, half_life=s.recency_half_life_days)
+        if timeframe.has_window or s.background_recency_floor >= 1.0:
+            return 1.0
+        return self._recency(published_at, as_of, floor=s.background_recency_floor, half_life=s.background_recency_half_life_days)
+
+    @staticmethod
+    def _recency(published_at: str | None, as_of: date, *, floor: float, half_life: float) -> float:
+        """Decay with a floor: recent articles keep their score, old and undated ones keep the floor."""
         if not published_at:
-            return s.recency_floor
+            return floor
         try:
             published = date.fromisoformat(published_at[:10])
         except ValueError:
-            return s.recency_floor
+            return floor
         age = max(0, (as_of - published).days)
-        return s.recency_floor + (1.0 - s.recency_floor) * 0.5 ** (age / s.recency_half_life_days)
+        return floor + (1.0 - floor) * 0.5 ** (age / half_life)
 
     # -- articles and sentences ------------------------------------------------------------
 

@@ -218,3 +218,48 @@ def test_feedback_expands_the_keywords_with_what_the_first_results_name(tmp_path
         assert filtered.hits and all(h.source == "Eastmere Post" for h in filtered.hits)
     finally:
         reader.close()
+
+
+# Two reports that match a question with no word about time; the older one matches it better.
+OUTBREAK_OLD = {
+    "title": "Health agency weighs emergency over Vessby fever",
+    "source": "Eastmere Post",
+    "published_at": "2030-03-02",
+    "url": "https://example.org/vessby-fever",
+    "body": "Officials at the Norland Health Agency are considering whether to declare a public health emergency "
+    "over the outbreak of Vessby fever, the agency said.",
+}
+OUTBREAK_NEW = {
+    "title": "Marholm pox cases rise",
+    "source": "Kessock Courier",
+    "published_at": "2031-06-10",
+    "url": "https://example.org/marholm-pox",
+    "body": "The Norland Health Agency may declare a public health emergency as Marholm pox spreads, officials said.",
+}
+
+
+def test_a_question_without_time_words_prefers_the_recent_of_two_equal_matches(tmp_path, embedder) -> None:
+    source = tmp_path / "news.jsonl"
+    source.write_text("\n".join(json.dumps(a) for a in [OUTBREAK_OLD, OUTBREAK_NEW, *OTHER_NEWS]), encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build(index_dir, [source], embedder)
+    reader = IndexReader.open(index_dir)
+    question = "Which outbreak are officials at the Norland Health Agency considering declaring a public health emergency over?"
+    try:
+
+        def titles(question: str, as_of: date, **overrides) -> list[str]:
+            retriever = Retriever(reader, embedder, settings=make_settings(index_dir, **overrides))
+            return [h.title for h in retriever.retrieve(question, top_k=2, as_of=as_of).hits]
+
+        now = date(2031, 6, 14)
+        assert titles(question, now, background_recency_floor=1.0)[0] == OUTBREAK_OLD["title"], "the older report matches better"
+        assert titles(question, now)[0] == OUTBREAK_NEW["title"]
+        # Over an archive whose articles are all long past, the preference is the same for each.
+        later = date(2040, 1, 1)
+        assert titles(question, later) == titles(question, later, background_recency_floor=1.0)
+        # A date window in the question says when: no preference for the recent one.
+        in_window = Retriever(reader, embedder, settings=make_settings(index_dir)).retrieve(question.replace("?", " in March 2030?"), top_k=2, as_of=now)
+        assert in_window.hits[0].title == OUTBREAK_OLD["title"]
+        assert {c.time_factor for c in in_window.candidates.values()} == {1.0}
+    finally:
+        reader.close()
