@@ -74,8 +74,8 @@ class Settings(BaseSettings):
     keyword_memory_passages: int = Field(100_000, ge=0, description="Long-running processes (the HTTP service, the bot, `newsbot eval`) hold the keyword index in memory when the archive has at most this many passages: FTS5's BM25 scores at a tenth of the CPU or less, about 1.3 KB a passage (0: always query FTS5).")
     keyword_min_idf: float = Field(0.2, ge=0, le=1, description="Words of a question this common in the archive (normalized IDF below it) are left out of keyword search (0: keep all).")
     # RM3-style expansion, calibrated on both dev sets (docs/retrieval.md): a plateau from 3 to 8
-    # passages and 5 to 15 words, one more answer in the top 10 on each dev set. Off by default:
-    # it costs ~3 ms of server CPU an ask, which lifts POST /v1/ask at c=4 from ~24 to ~33 ms p50.
+    # passages and 5 to 15 words, one more answer in the top 10 on each dev set, for ~1-2 ms of
+    # CPU a question (inside the noise of POST /v1/ask at c=4 over nine interleaved pairs).
     feedback_passages: int = Field(5, ge=0, le=50, description="Pseudo-relevance feedback: the best first results (one passage per article) whose most distinctive words expand the keyword query for a second keyword search that joins reciprocal rank fusion (calibrated on both dev sets; 0: off).")
     feedback_terms: int = Field(10, ge=0, le=100, description="Words the feedback adds to the keyword query (0: off).")
     max_per_article: int = Field(2, ge=0, le=50, description="Passages one article may hold in a result list (0: no cap), so evidence spans articles.")

@@ -19,13 +19,13 @@ article body. When the evidence is weak (`confidence` below the calibrated
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from retrieval.question import QuestionPart, carries, question_parts
 from retrieval.text import Sentence, content_terms, token_set
+from retrieval.timeframe import years_named
 from retrieval.types import Answer, Citation, Hit
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     # A question about fresh news ("this week") is not answered by a sentence dated to an
     # earlier year ("Chile elected a leftist in 2021"): that is the story's background.
     past_years = retrieval.as_of.year if retrieval.timeframe.recent else None
-    asked_years = set(_YEAR.findall(retrieval.question))
+    asked_years = years_named(retrieval.question)
     span = int(w["window"])
     scored: dict[tuple[str, int], ScoredSentence] = {}
     coverage = 0.0
@@ -230,13 +230,10 @@ def _part_asking(part: QuestionPart, parts: list[QuestionPart], weights: dict[st
 _COMMON = frozenset({"the", "a", "an", "of", "to", "in", "and", "is", "was", "that", "for", "on", "it", "with", "as", "he", "she", "they"})
 
 
-_YEAR = re.compile(r"(?<![\w-])((?:19|20)\d\d)(?![\w-])")
-
-
-def _only_past_years(text: str, this_year: int, asked: set[str]) -> bool:
+def _only_past_years(text: str, this_year: int, asked: set[int]) -> bool:
     """The sentence dates itself only to years before `this_year` that the question does not name."""
-    years = _YEAR.findall(text)
-    return bool(years) and not asked & set(years) and max(int(y) for y in years) < this_year
+    years = years_named(text)
+    return bool(years) and not asked & years and max(years) < this_year
 
 
 def _strip_known(text: str, question_tokens: set[str]) -> str:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["TimeFrame", "parse_timeframe"]
+__all__ = ["TimeFrame", "parse_timeframe", "years_named"]
 
 _MONTHS = {
     name: number
@@ -74,6 +74,15 @@ _RECENCY = [
 ]
 
 
+# A year standing alone ("in 2021", "2021's"), not part of a number or an id ("2021-22", "B2021").
+_YEAR_WORD = re.compile(r"(?<![\w-])((?:19|20)\d\d)(?![\w-])")
+
+
+def years_named(text: str) -> set[int]:
+    """The years `text` names."""
+    return {int(y) for y in _YEAR_WORD.findall(text)}
+
+
 @dataclass(slots=True, frozen=True)
 class TimeFrame:
     """What the question says about time."""
@@ -107,7 +116,7 @@ def parse_timeframe(question: str, *, as_of: date) -> TimeFrame:
     phrase = None
     # A month without a year ("in September") belongs to the year the question names elsewhere
     # ("Hong Kong's 2019 protests"), else to the last such month before `as_of`.
-    years = {int(y) for y in re.findall(r"(?<![\w-])((?:19|20)\d\d)(?![\w-])", question)}
+    years = years_named(question)
     default_year = years.pop() if len(years) == 1 else None
     match = _RANGE.search(question)
     if match:
