@@ -266,14 +266,21 @@ def evaluate_command(
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages retrieved per question for the retrieval metrics.")] = 10,
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the JSON results (default: eval-<file stem>.json).")] = None,
     calibrate_abstention: Annotated[bool, typer.Option("--calibrate", help="Also suggest the abstention threshold for these questions.")] = False,
+    baseline: Annotated[
+        Optional[Path],
+        typer.Option("--baseline", help="An earlier --out file: also print which metrics and which questions changed since.", dir_okay=False),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line.")] = False,
 ) -> None:
     """Hits@k, MRR@10, answer recall and accuracy, abstention and latency, per question type."""
+    from retrieval.eval_compare import compare, format_comparison, load_baseline
     from retrieval.evaluate import calibrate, evaluate, format_report, load_questions
 
     settings = _settings()
     try:
         items = load_questions(questions)
+        # Read before the run, so a wrong path fails at once rather than after every question.
+        earlier = load_baseline(baseline) if baseline is not None else None
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     retriever = _open_retriever(settings)
@@ -286,7 +293,12 @@ def evaluate_command(
     report = evaluate(retriever, items, k=k, path=str(questions), progress=progress)
     if calibrate_abstention:
         report.calibration = calibrate(report.results)
+    comparison = compare(report, earlier, baseline_path=str(baseline)) if earlier is not None else None
+    if comparison is not None:
+        report.comparison = comparison.to_dict()
     typer.echo(format_report(report))
+    if comparison is not None:
+        typer.echo("\n" + format_comparison(comparison))
     if report.calibration and report.calibration["best"]:
         best = report.calibration["best"]
         typer.echo(

@@ -202,15 +202,20 @@ class EvalReport:
     summary: dict[str, dict[str, float | int | None]]
     results: list[QuestionResult]
     calibration: dict[str, Any] | None = None
+    #: Against an earlier run (`retrieval.eval_compare`), when one was given.
+    comparison: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "path": self.path,
             "k": self.k,
             "summary": self.summary,
             "calibration": self.calibration,
             "results": [asdict(r) for r in self.results],
         }
+        if self.comparison is not None:
+            out["comparison"] = self.comparison
+        return out
 
 
 def evaluate(

@@ -61,3 +61,26 @@ def test_readme_ask_and_search_examples_run(args: list[str], seed_index: Path, m
     else:
         hits = json.loads(result.stdout)["hits"]
         assert hits and any("Iraq" in h["title"] for h in hits)
+
+
+# The README's eval lines, in order: the second compares against what the first wrote.
+_EVAL_LINE = re.compile(r"^(?:[A-Z_]+=\S+ )*\.venv/bin/newsbot eval ")
+
+
+@pytest.mark.wikinews
+def test_readme_eval_examples_run_in_order(wikinews_index: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    shared_dev = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    if not shared_dev.exists():
+        pytest.skip(f"the dev questions are not at {shared_dev} (they live in ../shared, outside the repository)")
+    lines = [line.split(" #")[0].strip() for line in README.splitlines() if _EVAL_LINE.match(line)]
+    assert len(lines) >= 2, "the README shows an eval and an eval against a baseline"
+    monkeypatch.setenv("NEWSBOT_INDEX_DIR", str(wikinews_index))
+    monkeypatch.chdir(tmp_path)  # the examples write their results into the working directory
+    for line in lines:
+        words = shlex.split(line)
+        env = dict(w.split("=", 1) for w in words if re.match(r"^[A-Z_]+=", w))
+        args = [str(shared_dev) if w == "../shared/eval/dev.jsonl" else w for w in words[len(env) + 1 :]]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, (line, result.output)
+    assert "question(s) changed" in result.stdout and "against eval.json" in result.stdout
+    assert json.loads((tmp_path / "eval-k8.json").read_text())["comparison"]["baseline"] == "eval.json"

@@ -59,3 +59,38 @@ def test_eval_prints_a_table_and_writes_json(seed_index: Path, tmp_path: Path) -
 def test_missing_index_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ask", "anything"], env=_env(tmp_path / "nothing"))
     assert result.exit_code == 1 and "newsbot index build" in result.output
+
+
+def test_eval_against_a_baseline_lists_what_changed(seed_index: Path, tmp_path: Path) -> None:
+    questions = str(EVAL / "seed-questions.jsonl")
+    first = tmp_path / "hybrid.json"
+    result = CliRunner().invoke(app, ["eval", questions, "--out", str(first), "-q"], env=_env(seed_index))
+    assert result.exit_code == 0, result.output
+    # Keyword search alone has no dense closeness to be confident with, so answers turn into abstentions.
+    second = tmp_path / "keyword.json"
+    env = {**_env(seed_index), "NEWSBOT_RETRIEVAL_MODE": "keyword"}
+    result = CliRunner().invoke(app, ["eval", questions, "--out", str(second), "-q", "--baseline", str(first)], env=env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(second.read_text())
+    changed = {c["id"]: c["changed"] for c in data["comparison"]["changes"]}
+    before = {r["id"]: r for r in json.loads(first.read_text())["results"]}
+    after = {r["id"]: r for r in data["results"]}
+    # Exactly the questions whose compared fields differ are listed, each with both values.
+    differing = {
+        qid for qid in after if any(before[qid][f] != after[qid][f] for f in ("gold_rank", "answer_in_passages", "correct", "abstained"))
+    }
+    assert differing and set(changed) == differing
+    for qid in differing:
+        assert all(pair == [before[qid][f], after[qid][f]] != [after[qid][f]] * 2 for f, pair in changed[qid].items())
+        assert f"  {qid}: " in result.stdout
+    assert "Answered" in data["comparison"]["metrics"] and "against " in result.stdout
+    # The same run against itself: nothing moved.
+    again = CliRunner().invoke(app, ["eval", questions, "--out", str(tmp_path / "again.json"), "-q", "--baseline", str(second)], env=env)
+    assert again.exit_code == 0 and "0 question(s) changed" in again.stdout and "no metric of the `all` row moved" in again.stdout
+
+
+def test_eval_refuses_a_baseline_that_is_not_an_eval_file(seed_index: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hits": []}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", str(EVAL / "seed-questions.jsonl"), "--baseline", str(bad)], env=_env(seed_index))
+    assert result.exit_code == 1 and "bad.json" in result.output and "newsbot eval" in result.output
