@@ -50,6 +50,9 @@ WEIGHTS: dict[str, float] = {
     "restate_factor": 0.7,
     "focus": 0.6,
     "past_year_factor": 0.6,
+    # A "sentence" that does not end like one is a subhead, a caption or the lead-in to a list
+    # ("Here are the 10 Senate seats most likely to flip:"): it names the topic, not the answer.
+    "fragment_factor": 0.7,
     # A plain number when a proportion is asked for ("odds", "share"): it may be one, written out.
     "ratio_number": 0.5,
     # In scoring for one part of a multi-part question: words of the shared context ("When X
@@ -142,6 +145,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())
             factor = (1.0 if 6 <= words <= 60 else 0.7) * (w["restate_factor"] if novel < w["min_novel"] else 1.0)
+            if not sentence.text.rstrip().endswith(_SENTENCE_ENDS):
+                factor *= w["fragment_factor"]
             if past_years is not None and _only_past_years(sentence.text, past_years, asked_years):
                 factor *= w["past_year_factor"]
             cues = _Cues(sentence.text, article.names[i], question_tokens)
@@ -228,6 +233,10 @@ def _part_asking(part: QuestionPart, parts: list[QuestionPart], weights: dict[st
 
 
 _COMMON = frozenset({"the", "a", "an", "of", "to", "in", "and", "is", "was", "that", "for", "on", "it", "with", "as", "he", "she", "they"})
+
+
+# How a sentence of running text ends: a stop, or a closing quote or bracket after one.
+_SENTENCE_ENDS = (".", "!", "?", "”", '"', "’", "'", ")", "…")
 
 
 def _only_past_years(text: str, this_year: int, asked: set[int]) -> bool:

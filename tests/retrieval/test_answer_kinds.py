@@ -76,6 +76,16 @@ STORIES = [
         ),
     },
     {
+        "title": "Norland budget 2031: fuel, pensions and rail fares",
+        "published_at": "2031-03-04",
+        "body": (
+            "Finance minister Ida Strand presented the Norland budget for 2031 to parliament on Tuesday.\n\n"
+            "Here are the Norland budget changes households will feel first, from fuel to pensions and rail fares:\n\n"
+            "The first change households will feel is a cut in fuel duty of 4 crowns a litre from April. "
+            "State pensions rise by 3 percent in July, and rail fares are frozen until 2032."
+        ),
+    },
+    {
         "title": "Harbour Rovers defeat Marholm in round three of the 2031 Fenmoor League season",
         "published_at": "2031-05-03",
         "body": (
@@ -163,3 +173,18 @@ def test_fresh_news_is_not_answered_by_a_sentence_dated_to_an_earlier_year(retri
     named_question = "Which countries had elected leftist presidents in 2029, as reported this week?"
     named = assess(retriever.retrieve(named_question, top_k=5, as_of=as_of), retriever=retriever)
     assert named.sentences[0].sentence.text.startswith("Vesland")
+
+
+def test_a_lead_in_line_is_not_the_answer_the_next_sentence_is(retriever: Retriever, monkeypatch) -> None:
+    # "Here are the ... changes that households will feel first:" repeats the question but
+    # answers nothing; a line that does not end like a sentence (subhead, caption, lead-in)
+    # counts less.
+    question = "Which Norland budget change will households feel first?"
+    best = lambda: assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences[0].sentence.text
+    monkeypatch.setitem(WEIGHTS, "fragment_factor", 1.0)
+    assert best().startswith("Here are"), "without the rule the lead-in wins: the test exercises it"
+    monkeypatch.undo()
+    assert best().startswith("The first change households will feel is a cut in fuel duty")
+    answer = retriever.ask(question)
+    assert not answer.abstained and "fuel duty" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)
