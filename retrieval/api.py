@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 
 from newsbot.settings import Settings
 from retrieval.api_models import (
+    AS_OF_HELP,
     MAX_BATCH,
     AdminIngestResponse,
     AnswerOut,
@@ -213,6 +214,7 @@ class SearchQuery(BaseModel):
     source: list[_NameText] = Field(default_factory=list, max_length=50, description="Only these outlets (repeat the parameter).")
     since: date | None = Field(None, description="Only articles published on or after this day.")
     until: date | None = Field(None, description="Only articles published on or before this day.")
+    as_of: date | None = Field(None, description=AS_OF_HELP)
 
     @field_validator("until")
     @classmethod
@@ -418,7 +420,7 @@ def _add_public_routes(app: FastAPI) -> None:
         history = [Turn(question=t.question, answer=t.answer) for t in body.history or []]
         started = time.perf_counter()
         answer = await run_in_threadpool(
-            partial(snap.retriever.ask, body.question, top_k=body.top_k, filters=filters, history=history or None)
+            partial(snap.retriever.ask, body.question, top_k=body.top_k, filters=filters, history=history or None, as_of=body.as_of)
         )
         payload = answer.to_dict()
         if not payload.get("took_ms"):
@@ -434,7 +436,7 @@ def _add_public_routes(app: FastAPI) -> None:
         """Ranked passages for a query (dense and keyword search fused), filters applied inside the search."""
         filters = Filters(sources=tuple(params.source), since=params.since, until=params.until)
         started = time.perf_counter()
-        hits = await run_in_threadpool(partial(snap.retriever.search, params.q, top_k=params.top_k, filters=filters))
+        hits = await run_in_threadpool(partial(snap.retriever.search, params.q, top_k=params.top_k, filters=filters, as_of=params.as_of))
         return {"hits": [h.to_dict() for h in hits], "took_ms": round((time.perf_counter() - started) * 1000, 2)}
 
     @app.get(

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 
 __all__ = [
+    "AS_OF_HELP",
     "AdminIngestResponse",
     "AnswerOut",
     "ArticleIn",
@@ -121,6 +122,13 @@ class TurnIn(BaseModel):
     answer: Annotated[str, StringConstraints(max_length=8000), AfterValidator(clean_text), DocumentPattern(NO_NUL_PATTERN)]
 
 
+AS_OF_HELP = (
+    "Ask as of this day (default today): \"this week\", \"latest\" and the preference for recent "
+    "articles are reckoned from it, and articles published after it are left out, so an archive "
+    "can be asked about its own time."
+)
+
+
 class AskRequest(BaseModel):
     """A question, optionally restricted to outlets and a date range."""
 
@@ -130,6 +138,7 @@ class AskRequest(BaseModel):
             "examples": [
                 {"question": "Who called the letter a mistake?"},
                 {"question": "What did the Pentagon say about Iraq?", "top_k": 3, "sources": ["London Daily"], "since": "2020-01-01"},
+                {"question": "What happened this week?", "as_of": "2020-01-08"},
             ]
         },
     )
@@ -139,6 +148,7 @@ class AskRequest(BaseModel):
     sources: list[SourceName] | None = Field(None, max_length=50, description="Only these outlets (exact names, see /v1/sources).")  # type: ignore[valid-type]
     since: date | None = Field(None, description="Only articles published on or after this day.")
     until: date | None = Field(None, description="Only articles published on or before this day.")
+    as_of: date | None = Field(None, description=AS_OF_HELP)
     history: list[TurnIn] | None = Field(None, max_length=10, description="Earlier turns of the conversation, oldest first (at most 10).")
 
     @field_validator("until")

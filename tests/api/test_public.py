@@ -70,3 +70,21 @@ def test_health_ready_docs_and_page(client: httpx.Client) -> None:
     assert client.get("/docs").status_code == 200
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+
+def test_as_of_asks_the_archive_about_its_own_time(client: httpx.Client) -> None:
+    question = "What is the latest on the Glasswater Bridge?"
+    now = client.post("/v1/ask", json={"question": question})
+    assert now.status_code == 200, now.text
+    # Today, the newest report (the April reopening) is among the evidence.
+    assert max(c["published_at"] for c in now.json()["citations"]) >= "2024-04-11"
+    then = client.post("/v1/ask", json={"question": question, "as_of": "2024-02-01"})
+    assert then.status_code == 200, then.text
+    body = then.json()
+    assert not body["abstained"] and body["citations"]
+    # Asked on 1 February 2024, the archive knows only what was published by then.
+    assert all(c["published_at"] <= "2024-02-01" for c in body["citations"]) and body["as_of"] <= "2024-02-01"
+    assert any("closed" in c["quote"] or "closes" in c["title"] for c in body["citations"])
+    hits = client.get("/v1/search", params={"q": "Glasswater Bridge", "as_of": "2024-02-01", "top_k": 10}).json()["hits"]
+    assert hits and all(h["published_at"] <= "2024-02-01" for h in hits)
+    assert any(h["published_at"] > "2024-02-01" for h in client.get("/v1/search", params={"q": "Glasswater Bridge", "top_k": 10}).json()["hits"])
