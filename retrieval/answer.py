@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from retrieval.question import QuestionPart, carries, question_parts
+from retrieval.question import QuestionPart, carries, counts, question_parts
 from retrieval.text import Sentence, content_terms, token_set
 from retrieval.timeframe import years_named
 from retrieval.types import Answer, Citation, Hit
@@ -50,6 +50,12 @@ WEIGHTS: dict[str, float] = {
     "restate_factor": 0.7,
     "focus": 0.6,
     "past_year_factor": 0.6,
+    # Added when a number in the sentence counts what "how many X" asks about ("nearly 2000
+    # people"), over numbers that count something else ("900 years of the cathedral").
+    "counted": 0.2,
+    # A date reckoned from the report's day ("on Friday", "yesterday") for a "when" question:
+    # it answers, but less well than a date on the calendar ("from 29 November").
+    "relative_date": 0.6,
     # A "sentence" that does not end like one is a subhead, a caption or the lead-in to a list
     # ("Here are the 10 Senate seats most likely to flip:"): it names the topic, not the answer.
     "fragment_factor": 0.7,
@@ -110,7 +116,9 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     weights = question_weights(retrieval.question, retrieval.context_terms, retriever)
     question_tokens = set(weights)
     parts = question_parts(retrieval.question)
-    whole = _Asking(weights, frozenset().union(*(p.kinds for p in parts)), {p.focus for p in parts if p.focus})
+    whole = _Asking(
+        weights, frozenset().union(*(p.kinds for p in parts)), {p.focus for p in parts if p.focus}, frozenset(p.counted for p in parts if p.counted)
+    )
     askings = [_part_asking(p, parts, weights) for p in parts] if len(parts) > 1 else []
 
     hits = retrieval.hits
@@ -154,6 +162,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             def score(asking: _Asking) -> tuple[float, float, float]:
                 overlap, typed = asking.share(toks), asking.typed(cues, toks)
                 total = w["overlap"] * overlap + w["context"] * asking.share(around) + w["prior"] * prior + w["typed"] * typed
+                if asking.counted and cues.counts(asking.counted):
+                    total += w["counted"]
                 return total * factor, overlap, typed
 
             total, overlap, typed = score(whole)
@@ -177,6 +187,13 @@ class _Cues:
         self._unknown: str | None = None
         self._seen: dict[str, bool] = {}
 
+    def counts(self, nouns: frozenset[str]) -> bool:
+        """A number in the sentence counts one of `nouns` ("nearly 2000 people")."""
+        key = "counts:" + ",".join(sorted(nouns))
+        if key not in self._seen:
+            self._seen[key] = any(counts(self.text, noun) for noun in nouns)
+        return self._seen[key]
+
     def has(self, kind: str) -> bool:
         if kind not in self._seen:
             if kind in ("number", "ratio"):
@@ -197,6 +214,8 @@ class _Asking:
     weights: dict[str, float]
     kinds: frozenset[str]
     focus: set[str]
+    #: The nouns a "how many X" asks to count.
+    counted: frozenset[str] = frozenset()
     # Summed once: `share` runs for every sentence, its neighbourhood and every part.
     total: float = field(init=False)
 
@@ -215,8 +234,10 @@ class _Asking:
             typed = 1.0 if cues.has("ratio") else (w["ratio_number"] if cues.has("number") else 0.0)
         elif "number" in self.kinds and cues.has("number"):
             typed = 1.0
-        if any(kind in self.kinds and cues.has(kind) for kind in ("date", "time", "cause")):
+        if any(kind in self.kinds and cues.has(kind) for kind in ("time", "cause")):
             typed = 1.0
+        if "date" in self.kinds and cues.has("date"):
+            typed = max(typed, 1.0 if cues.has("calendar_date") else w["relative_date"])
         if typed < 1.0 and cues.new_name:
             typed = max(typed, 1.0 if self.kinds & {"person", "place"} else w["name_bonus"])
         if self.focus & tokens:
@@ -229,7 +250,7 @@ def _part_asking(part: QuestionPart, parts: list[QuestionPart], weights: dict[st
     others = set().union(*(p.terms for p in parts if p is not part)) - part.terms
     scale = {t: 1.0 if t in part.terms else WEIGHTS["other_part"] if t in others else WEIGHTS["shared_part"] for t in weights}
     scaled = {t: v * scale[t] for t, v in weights.items()}
-    return _Asking(scaled, part.kinds, {part.focus} if part.focus else set())
+    return _Asking(scaled, part.kinds, {part.focus} if part.focus else set(), frozenset({part.counted} if part.counted else ()))
 
 
 _COMMON = frozenset({"the", "a", "an", "of", "to", "in", "and", "is", "was", "that", "for", "on", "it", "with", "as", "he", "she", "they"})

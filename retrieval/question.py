@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from retrieval.text import content_terms
 
-__all__ = ["QuestionPart", "carries", "question_kinds", "question_parts"]
+__all__ = ["QuestionPart", "carries", "counts", "question_kinds", "question_parts"]
 
 _WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
-_AUX = r"(?:did|does|do|is|was|were|will|are|has|have|had|can|could|would|should|exactly)"
+_AUX_WORDS = "did|does|do|is|was|were|will|are|has|have|had|can|could|would|should|exactly"
+_AUX = rf"(?:{_AUX_WORDS})"
 
 _NUMBER_Q = re.compile(
     r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|rate|margin|figure|sum|magnitude|share)\b",
@@ -35,7 +36,7 @@ _DATE_Q = re.compile(rf"\b(?:when(?=\s+{_AUX}\b|\s*[?]?\s*$)|(?:what|which) (?:y
 _TIME_Q = re.compile(r"\b(?:what|which|whose|winning|finishing|finish) times?\b", re.I)
 _PLACE_Q = re.compile(r"\b(?:where|which (?:city|country|state|town|region|province|island|park|airport|nation|county|village|capital))\b", re.I)
 _CAUSE_Q = re.compile(
-    r"\b(?:why|what (?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
+    r"\b(?:why|what (?:[\w-]+ ){0,2}?(?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
     re.I,
 )
 # The thing a "which/what X" question asks for: "which museum did", "what share of ... did".
@@ -57,6 +58,12 @@ _TIME_S = re.compile(
     r"\b\d{1,2}:\d\d(?::\d\d)?\b|\b\d+ hours? (?:and )?\d+ minutes?|\b\d+ minutes? (?:and )?\d+(?:\.\d+)? seconds?|\b\d{1,2}(?:[.:]\d\d)? ?[ap]\.?m\b",
     re.I,
 )
+# A date on the calendar ("29 November", "December 22", "2019", "2019-01-04"), as against
+# one reckoned from the report's day ("on Friday", "yesterday"), which answers "when" less well.
+_CALENDAR_S = re.compile(
+    r"\b(?:(?:19|20)\d\d|(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}\b|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))\b",
+    re.I,
+)
 # Causal connectives: how a report states a cause.
 _CAUSE_S = re.compile(
     r"\b(?:because|due to|caused by|cause of|causes? (?:was|were|is)|result(?:ed|s)? (?:of|from)|as a result|died (?:of|from)|killed by|blamed (?:on|for)|attributed to|owing to|in order to|led to)\b",
@@ -68,6 +75,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "number": _NUMBER_S,
     "ratio": _RATIO_S,
     "date": _DATE_S,
+    "calendar_date": _CALENDAR_S,
     "time": _TIME_S,
     "cause": _CAUSE_S,
 }
@@ -94,6 +102,8 @@ class QuestionPart:
     focus: str | None
     #: The part's own topical words (a trailing "and Kosgei in Chicago" has Kosgei, Chicago).
     terms: frozenset[str]
+    #: The folded, stemmed noun of "how many X" ("people"): a number counting it answers best.
+    counted: str | None = None
 
 
 def question_kinds(text: str) -> frozenset[str]:
@@ -140,6 +150,45 @@ def _focus(text: str) -> str | None:
     return terms[0] if terms else None
 
 
+# Words that end the noun phrase after "how many": an auxiliary, a preposition, a past tense.
+_COUNT_STOP = frozenset(_AUX_WORDS.split("|")) | {"in", "on", "at", "to", "for", "from", "with", "by", "during", "after", "before", "over", "since", "than"}
+
+
+_PLURALS = frozenset({"people", "children", "men", "women", "police", "personnel", "staff", "cattle"})
+
+
+def _counted(text: str) -> str | None:
+    """The head noun of "how many X ..." ("how many of Nevada's Republican delegates did" -> delegat)."""
+    match = re.search(r"\bhow many\s+(.+)", text, re.I)
+    if not match:
+        return None
+    words: list[str] = []
+    for word in re.findall(r"[\w'’-]+", match.group(1))[:6]:
+        low = word.lower()
+        if low in _COUNT_STOP or (words and low.endswith("ed")):
+            break
+        if low in ("of", "the", "a", "an") or low.endswith(("'s", "’s")):
+            continue
+        words.append(low)
+    # The head is the last word, unless a plural came before it and a verb after ("people live").
+    plural = [w for w in words if w.endswith("s") or w in _PLURALS]
+    head = words[-1] if words and (not plural or words[-1] in plural) else (plural[-1] if plural else None)
+    terms = content_terms(head) if head else []
+    return terms[0] if terms else None
+
+
+def counts(text: str, noun: str) -> bool:
+    """Whether `text` has a number followed, within three words, by `noun` (stemmed): "nearly 2000 people"."""
+    words = re.findall(r"[\w.,'’-]+", text)
+    for i, word in enumerate(words):
+        if _NUMBER_S.search(word):
+            for following in words[i + 1 : i + 4]:
+                terms = content_terms(following)
+                if terms and terms[0] == noun:
+                    return True
+    return False
+
+
 def question_parts(question: str) -> list[QuestionPart]:
     """The parts of `question`, in order; a plain question is one part.
 
@@ -157,8 +206,10 @@ def question_parts(question: str) -> list[QuestionPart]:
     pieces = [p for clause in asking for p in _split_gapped(clause)] or [(question, question)]
     if len(pieces) == 1:
         asks = pieces[0][1]
-        return [QuestionPart(question, question_kinds(asks), _focus(asks), frozenset(content_terms(question)))]
-    return [QuestionPart(text, question_kinds(asks), _focus(asks), frozenset(content_terms(text))) for text, asks in pieces]
+        return [QuestionPart(question, question_kinds(asks), _focus(asks), frozenset(content_terms(question)), _counted(asks))]
+    return [
+        QuestionPart(text, question_kinds(asks), _focus(asks), frozenset(content_terms(text)), _counted(asks)) for text, asks in pieces
+    ]
 
 
 def _split_gapped(segment: str) -> list[tuple[str, str]]:

@@ -86,6 +86,17 @@ STORIES = [
         ),
     },
     {
+        "title": "Kessock lantern parade marks the city's 600th year",
+        "published_at": "2031-08-18",
+        "body": (
+            "The Kessock lantern parade wound through the streets of the old town on Saturday, the city's 600th year.\n\n"
+            "The parade, first held in 1431, was led by the lantern makers' guild. "
+            "Organisers said nearly 3,000 people followed the lanterns to the harbour. "
+            "The new lantern season opens to visitors on Friday. "
+            "The guild's museum reopens from 2 September."
+        ),
+    },
+    {
         "title": "Harbour Rovers defeat Marholm in round three of the 2031 Fenmoor League season",
         "published_at": "2031-05-03",
         "body": (
@@ -187,4 +198,30 @@ def test_a_lead_in_line_is_not_the_answer_the_next_sentence_is(retriever: Retrie
     assert best().startswith("The first change households will feel is a cut in fuel duty")
     answer = retriever.ask(question)
     assert not answer.abstained and "fuel duty" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)
+
+
+def test_how_many_people_gets_the_number_that_counts_people(retriever: Retriever, monkeypatch) -> None:
+    # Every sentence of the story holds a number; "600th year" and "1431" count no people.
+    question = "About how many people followed the Kessock lantern parade through the streets of the old town?"
+    best = lambda: assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences[0].sentence.text
+    monkeypatch.setitem(WEIGHTS, "counted", 0.0)
+    assert "3,000" not in best(), "without the rule another numbered sentence wins: the test exercises it"
+    monkeypatch.undo()
+    assert "nearly 3,000 people" in best()
+    answer = retriever.ask(question)
+    assert not answer.abstained and "3,000" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)
+
+
+def test_when_prefers_a_date_on_the_calendar_to_a_weekday(retriever: Retriever) -> None:
+    # "on Friday" is a date reckoned from the report's day; "from 2 September" is on the calendar.
+    question = "When does the lantern makers' guild museum in Kessock reopen to visitors?"
+    sentences = assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences
+    typed = {s.sentence.text: s.typed for s in sentences}
+    assert typed["The new lantern season opens to visitors on Friday."] == WEIGHTS["relative_date"] < 1.0
+    assert typed["The guild's museum reopens from 2 September."] == 1.0
+    assert sentences[0].sentence.text == "The guild's museum reopens from 2 September."
+    answer = retriever.ask(question)
+    assert not answer.abstained and "2 September" in answer.answer
     _quotes_exact(answer, retriever)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.question import carries, question_kinds, question_parts
+from retrieval.question import carries, counts, question_kinds, question_parts
 
 
 def test_a_time_clause_opened_by_when_asks_for_no_date() -> None:
@@ -49,3 +49,26 @@ def test_a_trailing_conjunct_repeats_the_question_for_a_new_subject() -> None:
     assert parts[1].kinds == {"time"} and parts[1].terms == {"ruben", "makori", "vessby"}
     # A long conjunct is the question's own subject, not a new question.
     assert len(question_parts("When did Prince Harry and Meghan Markle announce they would step back from royal duties?")) == 1
+
+
+def test_what_noun_caused_asks_for_a_cause() -> None:
+    assert question_kinds("What infection caused the death of the former senator?") == {"cause"}
+    assert question_kinds("What disease killed the two climbers?") == {"cause"}
+    assert "cause" not in question_kinds("What did the senator say about the infection?")
+
+
+def test_calendar_dates_are_told_from_dates_reckoned_from_the_report() -> None:
+    for text in ("It goes on sale from the 29 November.", "The shutdown began on December 22.", "It opened in 2019."):
+        assert carries("date", text) and carries("calendar_date", text), text
+    for text in ("The video was launched today (Thursday).", "He said on Friday he may act.", "It closed yesterday."):
+        assert carries("date", text) and not carries("calendar_date", text), text
+
+
+def test_how_many_names_the_noun_to_count() -> None:
+    assert [p.counted for p in question_parts("About how many people followed the relic through the streets?")] == ["peopl"]
+    assert question_parts("How many of Nevada's Republican delegates did Trump secure?")[0].counted == "delegat"
+    assert question_parts("How many book titles have been banned?")[0].counted == "titl"
+    assert question_parts("How many people live in Kessock?")[0].counted == "peopl"
+    assert question_parts("Who won the race?")[0].counted is None
+    assert counts("followed by, according to varying reports, nearly 2000 people, perhaps more", "peopl")
+    assert not counts("900 years of the cathedral, with people from the town", "peopl")
