@@ -153,7 +153,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())
             factor = (1.0 if 6 <= words <= 60 else 0.7) * (w["restate_factor"] if novel < w["min_novel"] else 1.0)
-            if not sentence.text.rstrip().endswith(_SENTENCE_ENDS):
+            if _is_fragment(article.body, sentence):
                 factor *= w["fragment_factor"]
             if past_years is not None and _only_past_years(sentence.text, past_years, asked_years):
                 factor *= w["past_year_factor"]
@@ -258,6 +258,18 @@ _COMMON = frozenset({"the", "a", "an", "of", "to", "in", "and", "is", "was", "th
 
 # How a sentence of running text ends: a stop, or a closing quote or bracket after one.
 _SENTENCE_ENDS = (".", "!", "?", "”", '"', "’", "'", ")", "…")
+
+
+def _is_fragment(body: str, sentence: Sentence) -> bool:
+    """A line that ends without ending a sentence: a subhead, a caption, a lead-in to a list.
+
+    Only at a line break: an over-long sentence cut into pieces (`split_sentences`) is
+    running text, whatever its pieces end with.
+    """
+    if sentence.text.rstrip().endswith(_SENTENCE_ENDS):
+        return False
+    rest = body[sentence.end : sentence.end + 3]
+    return not rest.strip(" \t") or rest.lstrip(" \t").startswith(("\n", "\r"))
 
 
 def _only_past_years(text: str, this_year: int, asked: set[int]) -> bool:

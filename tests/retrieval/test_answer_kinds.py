@@ -225,3 +225,15 @@ def test_when_prefers_a_date_on_the_calendar_to_a_weekday(retriever: Retriever) 
     answer = retriever.ask(question)
     assert not answer.abstained and "2 September" in answer.answer
     _quotes_exact(answer, retriever)
+
+
+def test_only_a_line_that_ends_unfinished_is_a_fragment() -> None:
+    from retrieval.answer import _is_fragment
+    from retrieval.text import ArticleText
+
+    body = "Budget changes households will feel first:\n\n" + "The crews of " + ", ".join(f"boat {n}" for n in range(150)) + " rowed home."
+    article = ArticleText.of(body)
+    lead_in, *pieces = article.sentences
+    assert _is_fragment(body, lead_in)
+    # A sentence too long to quote whole is cut into pieces; a piece is running text.
+    assert len(pieces) > 1 and not any(_is_fragment(body, p) for p in pieces)
