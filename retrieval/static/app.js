@@ -12,7 +12,7 @@
   const HISTORY_ANSWER_CHARS = 8000;
   const SOURCES_ATTEMPTS = 20;
   const SOURCES_RETRY_MS = 3_000;
-  const FORM_FIELDS = new Set(["question", "since", "until", "sources"]);
+  const FORM_FIELDS = new Set(["question", "since", "until", "sources", "as_of"]);
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -31,6 +31,7 @@
     sourcesStatus: $("sources-status"),
     since: $("since"),
     until: $("until"),
+    as_of: $("as_of"),
     sinceError: $("since-error"),
     untilError: $("until-error"),
     status: $("status"),
@@ -106,6 +107,7 @@
     if (ui.source.value) filters.sources = [ui.source.value];
     if (ui.since.value) filters.since = ui.since.value;
     if (ui.until.value) filters.until = ui.until.value;
+    if (ui.as_of.value) filters.as_of = ui.as_of.value;
     return filters;
   }
 
@@ -116,6 +118,7 @@
     else if (filters.since) parts.push(`from ${filters.since}`);
     else if (filters.until) parts.push(`up to ${filters.until}`);
     else parts.push("any date");
+    if (filters.as_of) parts.push(`as of ${filters.as_of}`);
     return parts.join(", ");
   }
 
@@ -696,7 +699,7 @@
     if (ui.questionError.textContent) clearQuestionError();
   });
 
-  for (const control of [ui.source, ui.since, ui.until]) {
+  for (const control of [ui.source, ui.since, ui.until, ui.as_of]) {
     control.addEventListener("change", () => {
       setInvalid(control, false);
       refreshFilterSummary();
@@ -704,7 +707,7 @@
   }
   ui.filtersForm.addEventListener("submit", (event) => event.preventDefault());
   ui.filtersForm.addEventListener("reset", () => window.setTimeout(() => {
-    for (const control of [ui.source, ui.since, ui.until]) setInvalid(control, false);
+    for (const control of [ui.source, ui.since, ui.until, ui.as_of]) setInvalid(control, false);
     refreshFilterSummary();
   }, 0));
 

@@ -273,6 +273,24 @@ def test_date_filter_restricts_the_answer(chat: Chat) -> None:
     assert all(c["published_at"] and "2023-03-13" <= c["published_at"][:10] <= "2023-12-31" for c in body["citations"]), body
 
 
+def test_as_of_asks_the_archive_as_on_that_day(chat: Chat) -> None:
+    from playwright.sync_api import expect
+
+    page = chat.page
+    chat.open_filters()
+    page.fill("#as_of", "2024-02-01")
+    page.locator("#as_of").dispatch_event("change")
+    expect(page.locator("#filters-active")).to_have_text("All sources, any date, as of 2024-02-01")
+    question = "What is the latest on the Glasswater Bridge?"
+    payload, body, turn = chat.ask(question)
+    assert payload == {"question": question, "as_of": "2024-02-01"}
+    assert body is not None and not body["abstained"] and body["citations"], body
+    # On 1 February 2024 the bridge had closed; the April report of its reopening did not exist yet.
+    assert all(c["published_at"][:10] <= "2024-02-01" for c in body["citations"]), body
+    dates = turn.locator(".card time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))")
+    assert dates and all(d[:10] <= "2024-02-01" for d in dates), dates
+
+
 def test_reversed_date_range_is_refused_before_sending(chat: Chat) -> None:
     from playwright.sync_api import expect
 
