@@ -49,6 +49,7 @@ WEIGHTS: dict[str, float] = {
     "min_novel": 0.4,
     "restate_factor": 0.7,
     "focus": 0.6,
+    # For a fresh-news question, a sentence dated only to earlier years: the story's background.
     "past_year_factor": 0.6,
     # Added when a number in the sentence counts what "how many X" asks about ("nearly 2000
     # people"), over numbers that count something else ("900 years of the cathedral").
@@ -56,8 +57,8 @@ WEIGHTS: dict[str, float] = {
     # A date reckoned from the report's day ("on Friday", "yesterday") for a "when" question:
     # it answers, but less well than a date on the calendar ("from 29 November").
     "relative_date": 0.6,
-    # A "sentence" that does not end like one is a subhead, a caption or the lead-in to a list
-    # ("Here are the 10 Senate seats most likely to flip:"): it names the topic, not the answer.
+    # A line that ends without ending a sentence is a subhead, a caption or the lead-in to a
+    # list ("Here are the 10 Senate seats most likely to flip:"): it names the topic, not the answer.
     "fragment_factor": 0.7,
     # A plain number when a proportion is asked for ("odds", "share"): it may be one, written out.
     "ratio_number": 0.5,
