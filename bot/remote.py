@@ -51,11 +51,11 @@ class RemoteAnswerer:
         history: list[Turn] | None = None,
         as_of: date | None = None,
     ) -> Answer:
-        # `as_of` has no field in the HTTP contract (the service answers as of today); it is
-        # accepted for the protocol's sake and not sent, since the service forbids extra fields.
         body: dict[str, Any] = {"question": question}
         if top_k is not None:
             body["top_k"] = top_k
+        if as_of is not None:
+            body["as_of"] = as_of.isoformat()
         body.update(_filter_body(filters))
         if history:
             body["history"] = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,13 @@ def test_remote_answerer_speaks_the_http_contract(service, retriever):
         assert [s.to_dict() for s in remote.sources()] == [s.to_dict() for s in retriever.sources()]
         assert [a.to_dict() for a in remote.latest(limit=3)] == [a.to_dict() for a in retriever.latest(limit=3)]
         assert [a.article_id for a in remote.latest(topic="regatta", limit=2)] == [a.article_id for a in retriever.latest(topic="regatta", limit=2)]
+
+        # Asked as of a day, the service leaves out what was published after it, as in-process.
+        regatta, day = "What happened at the Zanderfeld regatta?", date(2024, 9, 8)
+        then = remote.ask(regatta, as_of=day)
+        assert [c.to_dict() for c in then.citations] == [c.to_dict() for c in retriever.ask(regatta, as_of=day).citations]
+        assert then.citations and all(c.published_at[:10] <= "2024-09-08" for c in then.citations)
+        assert any(c.published_at[:10] > "2024-09-08" for c in remote.ask(regatta).citations)
 
         with pytest.raises(ServiceError) as refused:
             remote.ask("x" * 2001)  # over the contract's 2000 characters: a 422
