@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -126,13 +129,22 @@ FILLER = [
 ]
 
 
-def test_an_article_found_by_a_later_passage_offers_its_lede(tmp_path, embedder) -> None:
+@contextmanager
+def story_index(tmp_path: Path, embedder, articles: list[dict], **overrides) -> Iterator[tuple[Path, IndexReader]]:
+    """A real index of `articles` (written for the test), and a reader on it, closed after."""
     source = tmp_path / "news.jsonl"
-    source.write_text("\n".join(json.dumps(a) for a in [LEDE_STORY, *FILLER]), encoding="utf-8")
+    source.write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
     index_dir = tmp_path / "index"
-    build(index_dir, [source], embedder, chunk_tokens=40, chunk_overlap=0)
+    build(index_dir, [source], embedder, **overrides)
     reader = IndexReader.open(index_dir)
     try:
+        yield index_dir, reader
+    finally:
+        reader.close()
+
+
+def test_an_article_found_by_a_later_passage_offers_its_lede(tmp_path, embedder) -> None:
+    with story_index(tmp_path, embedder, [LEDE_STORY, *FILLER], chunk_tokens=40, chunk_overlap=0) as (index_dir, reader):
         story = next(h.article_id for h in Retriever(reader, embedder, settings=make_settings(index_dir)).search("Ostrava tram depot", top_k=1))
         lede = next(c for c in reader.article_chunks(story) if c.position == 0)
         assert len(reader.article_chunks(story)) >= 3, "the story must span several passages for this test"
@@ -155,8 +167,6 @@ def test_an_article_found_by_a_later_passage_offers_its_lede(tmp_path, embedder)
             question, top_k=3, filters=Filters(sources=("Eastmere Post",))
         )
         assert others and all(h.article_id != story for h in others)
-    finally:
-        reader.close()
 
 
 # A quiz-like question in a reader's words: the first story names the answer ("Harald Voss"),
@@ -193,13 +203,8 @@ OTHER_NEWS = [
 
 
 def test_feedback_expands_the_keywords_with_what_the_first_results_name(tmp_path, embedder) -> None:
-    source = tmp_path / "news.jsonl"
-    source.write_text("\n".join(json.dumps(a) for a in [RESIGNATION, CARETAKER, *OTHER_NEWS]), encoding="utf-8")
-    index_dir = tmp_path / "index"
-    build(index_dir, [source], embedder)
-    reader = IndexReader.open(index_dir)
     question = "Which head of government announced his resignation this week?"
-    try:
+    with story_index(tmp_path, embedder, [RESIGNATION, CARETAKER, *OTHER_NEWS]) as (index_dir, reader):
 
         def retrieve(passages: int, filters: Filters | None = None):
             retriever = Retriever(reader, embedder, settings=make_settings(index_dir, feedback_passages=passages, feedback_terms=5))
@@ -216,8 +221,6 @@ def test_feedback_expands_the_keywords_with_what_the_first_results_name(tmp_path
         # The expanded search stays inside the filters, as every search does.
         filtered = retrieve(1, Filters(sources=("Eastmere Post",)))
         assert filtered.hits and all(h.source == "Eastmere Post" for h in filtered.hits)
-    finally:
-        reader.close()
 
 
 # Two reports that match a question with no word about time; the older one matches it better.
@@ -239,13 +242,8 @@ OUTBREAK_NEW = {
 
 
 def test_a_question_without_time_words_prefers_the_recent_of_two_equal_matches(tmp_path, embedder) -> None:
-    source = tmp_path / "news.jsonl"
-    source.write_text("\n".join(json.dumps(a) for a in [OUTBREAK_OLD, OUTBREAK_NEW, *OTHER_NEWS]), encoding="utf-8")
-    index_dir = tmp_path / "index"
-    build(index_dir, [source], embedder)
-    reader = IndexReader.open(index_dir)
     question = "Which outbreak are officials at the Norland Health Agency considering declaring a public health emergency over?"
-    try:
+    with story_index(tmp_path, embedder, [OUTBREAK_OLD, OUTBREAK_NEW, *OTHER_NEWS]) as (index_dir, reader):
 
         def titles(question: str, as_of: date, **overrides) -> list[str]:
             retriever = Retriever(reader, embedder, settings=make_settings(index_dir, **overrides))
@@ -261,5 +259,3 @@ def test_a_question_without_time_words_prefers_the_recent_of_two_equal_matches(t
         in_window = Retriever(reader, embedder, settings=make_settings(index_dir)).retrieve(question.replace("?", " in March 2030?"), top_k=2, as_of=now)
         assert in_window.hits[0].title == OUTBREAK_OLD["title"]
         assert {c.time_factor for c in in_window.candidates.values()} == {1.0}
-    finally:
-        reader.close()

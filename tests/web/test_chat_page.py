@@ -75,6 +75,16 @@ class Chat:
         if not self.page.locator("#filters").evaluate("d => d.open"):
             self.page.click("#filters > summary")
 
+    def set_date(self, field: str, day: str) -> None:
+        """Type `day` into a date filter and commit it, as leaving the field does."""
+        self.page.fill(f"#{field}", day)
+        self.page.locator(f"#{field}").dispatch_event("change")
+
+    @staticmethod
+    def card_dates(turn: Any) -> list[str]:
+        """The publication dates the source cards of `turn` show."""
+        return turn.locator(".card time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))")
+
 
 @pytest.fixture
 def chat(browser: Any, live_server: LiveServer) -> Iterator[Chat]:
@@ -251,8 +261,7 @@ def test_date_filter_restricts_the_answer(chat: Chat) -> None:
 
     page = chat.page
     chat.open_filters()
-    page.fill("#until", "2023-12-31")
-    page.locator("#until").dispatch_event("change")
+    chat.set_date("until", "2023-12-31")
     expect(page.locator("#filters-active")).to_have_text("All sources, up to 2023-12-31")
     payload, body, turn = chat.ask(FESTIVAL_QUESTION)
     assert payload == {"question": FESTIVAL_QUESTION, "until": "2023-12-31"}
@@ -261,12 +270,11 @@ def test_date_filter_restricts_the_answer(chat: Chat) -> None:
     for citation in body["citations"]:
         assert citation["published_at"] and citation["published_at"][:10] <= "2023-12-31", citation
     assert any("26,500" in c["quote"] or "26,500" in c["passage"] for c in body["citations"]), body
-    dates = turn.locator(".card time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))")
+    dates = chat.card_dates(turn)
     assert dates and all(d[:10] <= "2023-12-31" for d in dates), dates
 
     # Starting the day after the 2023 article leaves nothing of the festival in range.
-    page.fill("#since", "2023-03-13")
-    page.locator("#since").dispatch_event("change")
+    chat.set_date("since", "2023-03-13")
     payload, body, turn = chat.ask(FESTIVAL_QUESTION)
     assert payload["since"] == "2023-03-13" and payload["until"] == "2023-12-31"
     assert body is not None
@@ -278,8 +286,7 @@ def test_as_of_asks_the_archive_as_on_that_day(chat: Chat) -> None:
 
     page = chat.page
     chat.open_filters()
-    page.fill("#as_of", "2024-02-01")
-    page.locator("#as_of").dispatch_event("change")
+    chat.set_date("as_of", "2024-02-01")
     expect(page.locator("#filters-active")).to_have_text("All sources, any date, as of 2024-02-01")
     question = "What is the latest on the Glasswater Bridge?"
     payload, body, turn = chat.ask(question)
@@ -287,7 +294,7 @@ def test_as_of_asks_the_archive_as_on_that_day(chat: Chat) -> None:
     assert body is not None and not body["abstained"] and body["citations"], body
     # On 1 February 2024 the bridge had closed; the April report of its reopening did not exist yet.
     assert all(c["published_at"][:10] <= "2024-02-01" for c in body["citations"]), body
-    dates = turn.locator(".card time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))")
+    dates = chat.card_dates(turn)
     assert dates and all(d[:10] <= "2024-02-01" for d in dates), dates
 
 
