@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -382,11 +382,8 @@ class Retriever:
 
         def count() -> dict[str, tuple[float, str]]:
             words = _WORDS.findall(f"{chunk.title}. {chunk.text}")
-            counts: dict[str, int] = {}
-            for word in words:
-                counts[word.lower()] = counts.get(word.lower(), 0) + 1
             out: dict[str, tuple[float, str]] = {}
-            for word, tf in counts.items():
+            for word, tf in Counter(word.lower() for word in words).items():
                 term = _feedback_term(word)
                 if term is None:
                     continue
