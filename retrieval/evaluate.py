@@ -378,7 +378,8 @@ def calibrate(results: Sequence[QuestionResult], *, min_answered: float = 0.95) 
     return {"best": best, "curve": curve, "answerable": len(answerable), "none": len(none)}
 
 
-_COLUMNS = [
+#: The report's columns: summary key, table header, format (also what `--baseline` compares).
+COLUMNS = [
     ("n", "n", "{:d}"),
     ("hits@1", "H@1", "{:.3f}"),
     ("hits@5", "H@5", "{:.3f}"),
@@ -401,7 +402,7 @@ _COLUMNS = [
 
 def format_report(report: EvalReport) -> str:
     """A plain-text table: one row per type, `all` first; `-` where a metric does not apply."""
-    columns = [c for c in _COLUMNS if any(row.get(c[0]) is not None for row in report.summary.values())]
+    columns = [c for c in COLUMNS if any(row.get(c[0]) is not None for row in report.summary.values())]
     header = ["type"] + [c[1] for c in columns]
     rows = [header]
     for kind, row in report.summary.items():
