@@ -50,8 +50,9 @@ _NUMBER_S = re.compile(
     re.I,
 )
 _RATIO_S = re.compile(r"\b\d[\d,.]*\s*(?:in|out of)\s+\d|\d\s*%|\b(?:percent|per cent)\b", re.I)
+_MONTH_S = r"(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _DATE_S = re.compile(
-    r"\b(?:(?:19|20)\d\d|jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|next (?:week|month|year))\b",
+    rf"\b(?:(?:19|20)\d\d|{_MONTH_S}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|next (?:week|month|year))\b",
     re.I,
 )
 _TIME_S = re.compile(
@@ -61,7 +62,7 @@ _TIME_S = re.compile(
 # A date on the calendar ("29 November", "December 22", "2019", "2019-01-04"), as against
 # one reckoned from the report's day ("on Friday", "yesterday"), which answers "when" less well.
 _CALENDAR_S = re.compile(
-    r"\b(?:(?:19|20)\d\d|(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}\b|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))\b",
+    rf"\b(?:(?:19|20)\d\d|{_MONTH_S}\.?\s+\d{{1,2}}\b|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_S})\b",
     re.I,
 )
 # Causal connectives: how a report states a cause.
