@@ -31,7 +31,12 @@ _RATIO_Q = re.compile(r"\b(?:odds|chances?|probability|likelihood|percentage|per
 _PERSON_Q = re.compile(r"\b(?:who|whom|whose)\b", re.I)
 # "when" asks for a date only as an interrogative: followed by an auxiliary ("when did",
 # "when is") or closing the question. "When X announced ..., who ..." is a time clause.
-_DATE_Q = re.compile(rf"\b(?:when(?=\s+{_AUX}\b|\s*[?]?\s*$)|(?:what|which) (?:year|date|day|month)s?\b)", re.I)
+# "When in 2004 had ..." and "When during the trial did ..." still ask: a short phrase of time
+# may come between the "when" and its auxiliary.
+_DATE_Q = re.compile(
+    rf"\b(?:when(?=\s+{_AUX}\b|\s*[?]?\s*$|\s+(?:in|during|on|at)\s+[^\s,]+(?:\s+[^\s,]+)?\s+{_AUX}\b)|(?:what|which) (?:year|date|day|month)s?\b)",
+    re.I,
+)
 # Clock times and durations: "what time did the quake strike", "what times did they run".
 _TIME_Q = re.compile(r"\b(?:what|which|whose|winning|finishing|finish) times?\b", re.I)
 _PLACE_Q = re.compile(r"\b(?:where|which (?:city|country|state|town|region|province|island|park|airport|nation|county|village|capital))\b", re.I)
@@ -56,7 +61,7 @@ _DATE_S = re.compile(
     re.I,
 )
 _TIME_S = re.compile(
-    r"\b\d{1,2}:\d\d(?::\d\d)?\b|\b\d+ hours? (?:and )?\d+ minutes?|\b\d+ minutes? (?:and )?\d+(?:\.\d+)? seconds?|\b\d{1,2}(?:[.:]\d\d)? ?[ap]\.?m\b",
+    r"\b\d{1,2}:\d\d(?::\d\d)?\b|\b\d+(?:\.\d+)? ?(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)\b|\b\d{1,2}(?:[.:]\d\d)? ?[ap]\.?m\b",
     re.I,
 )
 # A date on the calendar ("29 November", "December 22", "2019", "2019-01-04"), as against

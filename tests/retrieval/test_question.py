@@ -10,6 +10,10 @@ def test_a_time_clause_opened_by_when_asks_for_no_date() -> None:
     assert kinds == {"number", "ratio"}
     assert "date" in question_kinds("When did the bridge reopen?")
     assert "date" in question_kinds("The bridge reopened when?")
+    # A short phrase of time may stand between "when" and its auxiliary; the later ", who"
+    # opens a relative clause.
+    assert question_parts("When in 2031 had deputy Ana Lopes, who went to the funeral, visited the president?")[0].kinds == {"date"}
+    assert "date" not in question_parts("When in office, what did the mayor promise?")[0].kinds
 
 
 def test_an_opening_who_decides_alone() -> None:
@@ -28,6 +32,8 @@ def test_cause_time_and_proportion_questions() -> None:
     assert {"number", "ratio"} <= question_kinds("What share of the seats did the party win?")
     assert carries("cause", "Both deaths were caused by carbon monoxide poisoning.")
     assert carries("time", "Her time was 2 hours 21 minutes 14 seconds.") and carries("time", "He finished in 1:01:47.")
+    # A winning time in a sprint is a duration in seconds.
+    assert carries("time", "He won the gold medal with a time of 47.42 seconds.") and not carries("time", "He won 47 medals.")
     assert carries("ratio", "It had a 1 in 52 chance of striking the Earth.") and not carries("ratio", "It was rated level 3.")
 
 
