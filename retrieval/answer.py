@@ -153,12 +153,17 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             content = toks - _COMMON
             novel = len(content - question_tokens) / (len(content) or 1)
             words = len(sentence.text.split())
-            factor = (1.0 if 6 <= words <= 60 else 0.7) * (w["restate_factor"] if novel < w["min_novel"] else 1.0)
+            factor = 1.0 if 6 <= words <= 60 else 0.7
             if _is_fragment(article.body, sentence):
                 factor *= w["fragment_factor"]
             if past_years is not None and _only_past_years(sentence.text, past_years, asked_years):
                 factor *= w["past_year_factor"]
             cues = _Cues(sentence.text, article.names[i], question_tokens)
+            # A sentence of mostly the question's own words restates it, unless what little
+            # it adds is the very kind of thing asked for ("Bill Weld ... received 9% of the
+            # vote" for "which governor received 9% of the vote?").
+            if novel < w["min_novel"] and whole.typed(cues, toks) < 1.0:
+                factor *= w["restate_factor"]
 
             def score(asking: _Asking) -> tuple[float, float, float]:
                 overlap, typed = asking.share(toks), asking.typed(cues, toks)

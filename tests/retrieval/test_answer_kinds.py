@@ -97,6 +97,16 @@ STORIES = [
         ),
     },
     {
+        "title": "Mayor Anders Lund wins the Kessock mayoral primary",
+        "published_at": "2031-02-12",
+        "body": (
+            "Mayor Anders Lund won the Kessock mayoral primary on Tuesday with more than 80% of the vote.\n\n"
+            "The former Kessock harbour master also stood in the Kessock mayoral primary and received 9% of the vote. "
+            "Lena Brask, the former Kessock harbour master, received 9% of the vote. "
+            "The general election is in November."
+        ),
+    },
+    {
         "title": "Harbour Rovers defeat Marholm in round three of the 2031 Fenmoor League season",
         "published_at": "2031-05-03",
         "body": (
@@ -237,3 +247,23 @@ def test_only_a_line_that_ends_unfinished_is_a_fragment() -> None:
     assert _is_fragment(body, lead_in)
     # A sentence too long to quote whole is cut into pieces; a piece is running text.
     assert len(pieces) > 1 and not any(_is_fragment(body, p) for p in pieces)
+
+
+def test_a_sentence_that_adds_only_the_asked_for_name_is_not_a_restatement(retriever: Retriever, monkeypatch) -> None:
+    # "Lena Brask, the former Kessock harbour master, received 9% of the vote" is mostly the
+    # question's own words, but what it adds is the name asked for; the sentence before it
+    # restates the question and adds nothing.
+    question = "Who was the former Kessock harbour master who received 9% of the vote in the Kessock mayoral primary?"
+    sentences = lambda: {s.sentence.text: s.score for s in assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences}
+    answer_text = "Lena Brask, the former Kessock harbour master, received 9% of the vote."
+    restating = "The former Kessock harbour master also stood in the Kessock mayoral primary and received 9% of the vote."
+    monkeypatch.setitem(WEIGHTS, "restate_factor", 0.5)
+    halved = sentences()
+    monkeypatch.undo()
+    scores = sentences()
+    assert halved[restating] < scores[restating], "the restating sentence is discounted: the test exercises the rule"
+    assert halved[answer_text] == scores[answer_text]
+    assert max(scores, key=scores.get) == answer_text
+    answer = retriever.ask(question)
+    assert not answer.abstained and "Lena Brask" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)
