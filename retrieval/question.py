@@ -44,12 +44,6 @@ _CAUSE_Q = re.compile(
     r"\b(?:why|what (?:[\w-]+ ){0,2}?(?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
     re.I,
 )
-# The thing a "which/what X" question asks for: "which museum did", "what share of ... did".
-_FOCUS_Q = re.compile(
-    r"\b(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|became|becomes)\b",
-    re.I,
-)
-
 _NUMBER_S = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half)\b",
     re.I,
@@ -148,12 +142,44 @@ def question_kinds(text: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
+# Past tenses that do not end in -ed, for "which artist made ...", "which team won ...".
+_IRREGULAR_PAST = frozenset(
+    "became began beat bought brought built came caught chose drew drove fell flew fought found gave got grew held hit"
+    " kept knew led left lost made meant met paid put ran rose said sang sat saw sent set shot sold spent spoke stood"
+    " stole struck swept taught told thought threw took tore won wore wrote".split()
+)
+# Where a "which X" noun phrase ends: an auxiliary ("which museum did").
+_FOCUS_VERBS = frozenset(_AUX_WORDS.split("|")) - {"exactly"} | {"became", "becomes"}
+_FOCUS_START = re.compile(r"\b(?:which|what)\s+", re.I)
+_PREPOSITIONS = frozenset({"of", "in", "near", "at", "on", "from", "for", "with", "by", "to"})
+
+
 def _focus(text: str) -> str | None:
-    match = _FOCUS_Q.search(text)
-    if not match:
+    """The noun of "which/what X <verb>": "which museum did" -> museum, "which Taipei mayor switched" -> mayor.
+
+    The noun phrase is the (up to four) words before an auxiliary, a past tense or an adverb
+    ("which WNBA team recently won"); a phrase after a preposition is not its head ("which
+    site near Mecca did" -> site).
+    """
+    start = _FOCUS_START.search(text)
+    if not start:
         return None
-    terms = content_terms(match.group(1).split()[-1])
+    words = re.findall(r"[\w’'-]+", text[start.end() :])[:5]
+    for n in range(1, len(words)):
+        if _is_verb(words[n]):
+            phrase = words[:n]
+            break
+    else:
+        return None
+    before_preposition = next((i for i, w in enumerate(phrase) if i and w.lower() in _PREPOSITIONS), len(phrase))
+    terms = content_terms(phrase[before_preposition - 1])
     return terms[0] if terms else None
+
+
+def _is_verb(word: str) -> bool:
+    """An auxiliary, a past tense or an adverb: where a "which X" noun phrase ends."""
+    low = word.lower()
+    return low in _FOCUS_VERBS or low in _IRREGULAR_PAST or (len(low) > 4 and low.endswith(("ed", "ly")))
 
 
 # Words that end the noun phrase after "how many": an auxiliary, a preposition, a past tense.

@@ -78,3 +78,17 @@ def test_how_many_names_the_noun_to_count() -> None:
     assert question_parts("Who won the race?")[0].counted is None
     assert counts("followed by, according to varying reports, nearly 2000 people, perhaps more", "peopl")
     assert not counts("900 years of the cathedral, with people from the town", "peopl")
+
+
+def test_the_noun_of_which_x_is_found_before_any_verb() -> None:
+    focus = lambda q: question_parts(q)[0].focus
+    # Before an auxiliary, a past tense, or an adverb; not the noun after a preposition.
+    assert focus("Which museum did NASA pick for the shuttle?") == "museum"
+    assert focus("Which Kessock mayor switched on the harbour lights in 2031?") == "mayor"
+    assert focus("Which Norland netball team recently won its first title?") == "team"
+    assert focus("Which artist made the gold lantern stolen from the guild?") == "artist"
+    assert focus("At which site near Kessock did the parade end?") == "sit"
+    assert focus("On what date in 2031 were the first lanterns lit?") == "dat"
+    # No "which X" noun: a verb straight after "what", or a phrase too long to be one.
+    assert focus("What caused the hostel fire in Vessby?") is None
+    assert focus("What share of district council seats did the party win?") is None
