@@ -34,6 +34,9 @@ def test_cause_time_and_proportion_questions() -> None:
     assert carries("time", "Her time was 2 hours 21 minutes 14 seconds.") and carries("time", "He finished in 1:01:47.")
     # A winning time in a sprint is a duration in seconds.
     assert carries("time", "He won the gold medal with a time of 47.42 seconds.") and not carries("time", "He won 47 medals.")
+    # Numbers written as words count, the teens and tens too.
+    assert all(carries("number", t) for t in ("There were fifteen of them.", "within twenty working days", "She was eighty."))
+    assert not carries("number", "The crew ran the train alone.")
     assert carries("ratio", "It had a 1 in 52 chance of striking the Earth.") and not carries("ratio", "It was rated level 3.")
 
 
