@@ -47,6 +47,7 @@ COMMANDS = (
     BotCommand("ask", "Ask the news archive a question"),
     BotCommand("latest", "Newest articles, optionally on a topic"),
     BotCommand("sources", "Which outlets and dates I know"),
+    BotCommand("asof", "Ask as the archive stood on a day (YYYY-MM-DD), or off"),
     BotCommand("new", "Forget previous questions"),
     BotCommand("help", "How to use this bot"),
 )
@@ -110,6 +111,7 @@ def register_handlers(application: Application, handlers: BotHandlers) -> None:
         ("ask", handlers.ask),
         ("sources", handlers.sources),
         ("latest", handlers.latest),
+        ("asof", handlers.as_of),
         ("new", handlers.new),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new_messages))

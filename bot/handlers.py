@@ -14,6 +14,8 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
+from html import escape
 from typing import Any
 
 from telegram import Message, MessageEntity, Update
@@ -25,7 +27,7 @@ from retrieval.types import Answer, Answerer, Turn
 
 from . import render
 from .errors import ServiceUnavailableError
-from .history import AnswerCache, CachedAnswer, ConversationHistory, conversation_key
+from .history import AnswerCache, AsOfDays, CachedAnswer, ConversationHistory, conversation_key
 from .limits import Allowlist, RateLimiter
 
 __all__ = ["MAX_QUESTION_CHARS", "BotHandlers", "Texts"]
@@ -52,7 +54,19 @@ class Texts:
     too_long: str = "That question is too long ({length} characters). Please keep it under {limit} characters."
     empty_ask: str = "Ask me something after the command, for example:\n<code>/ask What did the council decide about the budget?</code>"
     rate_limited: str = "You are asking faster than I can keep up with. Please wait about {seconds} seconds."
-    new_conversation: str = "Started afresh: I have forgotten your previous questions."
+    new_conversation: str = "Started afresh: I have forgotten your previous questions (and any /asof day)."
+    as_of_set: str = (
+        "From now on I answer as the archive stood on <b>{day}</b>: newer articles are left out, and "
+        "“this week” or “latest” mean then. Send /asof off to ask about today again."
+    )
+    as_of_current: str = "I answer as the archive stood on <b>{day}</b>. Send /asof off to ask about today again."
+    as_of_today: str = (
+        "I answer as of today. To ask the archive as it stood on another day, send it as "
+        "<code>/asof 2020-08-22</code> (year-month-day)."
+    )
+    as_of_cleared: str = "Back to today: I answer with everything in the archive."
+    as_of_bad: str = "“{value}” is not a day I can read. Send it as year-month-day, for example <code>/asof 2020-08-22</code>, or /asof off."
+    as_of_future: str = "{day} has not come yet. Send a day up to today, or /asof off."
     expired: str = "This answer is no longer in my memory. Please ask again."
     unknown_command: str = "I do not know that command. See /help."
     examples_fallback: tuple[str, ...] = (
@@ -72,6 +86,7 @@ class BotHandlers:
     limiter: RateLimiter
     allowlist: Allowlist
     top_k: int | None = None
+    days: AsOfDays = field(default_factory=AsOfDays)
     texts: Texts = field(default_factory=Texts)
     max_question_chars: int = MAX_QUESTION_CHARS
 
@@ -139,10 +154,36 @@ class BotHandlers:
             found = await asyncio.to_thread(self.answerer.latest, topic=topic, limit=5)
             await message.reply_html(render.render_latest(found, topic=topic))
 
-    async def new(self, update: Update, context: Context) -> None:
-        """/new: forget this conversation's previous turns."""
+    async def as_of(self, update: Update, context: Context) -> None:
+        """/asof [day|off]: ask the archive as it stood on a day (year-month-day), or today again."""
         message = _message(update)
-        self.history.clear(_conversation(update))
+        key = _conversation(update)
+        value = " ".join(context.args or []).strip()
+        if not value:
+            day = self.days.get(key)
+            text = self.texts.as_of_current.format(day=day.isoformat()) if day else self.texts.as_of_today
+        elif value.lower() in ("off", "today", "now"):
+            self.days.clear(key)
+            text = self.texts.as_of_cleared
+        else:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                text = self.texts.as_of_bad.format(value=escape(value[:40]))
+            else:
+                if day > date.today():
+                    text = self.texts.as_of_future.format(day=day.isoformat())
+                else:
+                    self.days.set(key, day)
+                    text = self.texts.as_of_set.format(day=day.isoformat())
+        await message.reply_html(text)
+
+    async def new(self, update: Update, context: Context) -> None:
+        """/new: forget this conversation's previous turns and its /asof day."""
+        message = _message(update)
+        key = _conversation(update)
+        self.history.clear(key)
+        self.days.clear(key)
         await message.reply_html(self.texts.new_conversation)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
@@ -222,17 +263,18 @@ class BotHandlers:
         key = _conversation(update)
         async with self._failures_reported(message), _typing(context, message.chat_id):
             turns = self.history.turns(key)
-            answer: Answer = await asyncio.to_thread(self.answerer.ask, question, top_k=self.top_k, history=turns or None)
+            as_of = self.days.get(key)
+            answer: Answer = await asyncio.to_thread(self.answerer.ask, question, top_k=self.top_k, history=turns or None, as_of=as_of)
             logger.info(
                 "bot.answered",
                 extra={"chat_id": message.chat_id, "abstained": answer.abstained, "citations": len(answer.citations), "took_ms": answer.took_ms},
             )
-            await self._send_answer(message, answer)
+            await self._send_answer(message, answer, asked_as_of=as_of)
             if not answer.abstained:
                 self.history.add(key, Turn(question=question, answer=answer.answer))
 
-    async def _send_answer(self, message: Message, answer: Answer) -> None:
-        parts = render.render_answer(answer)
+    async def _send_answer(self, message: Message, answer: Answer, *, asked_as_of: date | None = None) -> None:
+        parts = render.render_answer(answer, asked_as_of=asked_as_of)
         key = self.answers.new_key()
         keyboard = render.source_keyboard(answer, key)
         if keyboard is not None:

@@ -12,10 +12,11 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import date
 
 from retrieval.types import Answer, Turn
 
-__all__ = ["AnswerCache", "CachedAnswer", "ConversationHistory", "conversation_key"]
+__all__ = ["AnswerCache", "AsOfDays", "CachedAnswer", "ConversationHistory", "conversation_key"]
 
 Clock = Callable[[], float]
 
@@ -79,6 +80,42 @@ class ConversationHistory:
             del self._turns[key]
             return None
         return kept
+
+
+class AsOfDays:
+    """The day each conversation asks as of (`/asof`); a conversation without one asks as of today.
+
+    Bounded like the history (the least recently used conversation goes first), but without
+    expiry: a day is a setting the user chose, and every answer given under it says so.
+
+    >>> days = AsOfDays(max_conversations=1)
+    >>> days.set((1, 1), date(2020, 8, 22)); days.get((1, 1))
+    datetime.date(2020, 8, 22)
+    >>> days.set((2, 2), date(2021, 1, 6)); days.get((1, 1)) is None
+    True
+    """
+
+    def __init__(self, *, max_conversations: int = 10_000) -> None:
+        if max_conversations < 1:
+            raise ValueError(f"max_conversations must be positive. Currently, it is {max_conversations}")
+        self._max = max_conversations
+        self._days: OrderedDict[Hashable, date] = OrderedDict()
+
+    def get(self, key: Hashable) -> date | None:
+        day = self._days.get(key)
+        if day is not None:
+            self._days.move_to_end(key)
+        return day
+
+    def set(self, key: Hashable, day: date) -> None:
+        self._days[key] = day
+        self._days.move_to_end(key)
+        while len(self._days) > self._max:
+            self._days.popitem(last=False)
+
+    def clear(self, key: Hashable) -> bool:
+        """Ask as of today again; True when a day was set."""
+        return self._days.pop(key, None) is not None
 
 
 @dataclass(slots=True, frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -179,10 +180,16 @@ def _truncate(text: str, limit: int) -> str:
 # Messages
 
 
-def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE_UTF16) -> list[str]:
-    """The answer with its `[n]` markers, then its numbered sources; one or more messages."""
+def render_answer(answer: Answer, *, asked_as_of: date | None = None, limit: int = MAX_MESSAGE_UTF16) -> list[str]:
+    """The answer with its `[n]` markers, then its numbered sources; one or more messages.
+
+    `asked_as_of` is the day the conversation asks as of (`/asof`), said with every answer so
+    a setting made long ago cannot pass unnoticed.
+    """
     blocks: list[str] = []
     notes = "\n".join(f"<i>{escape(note)}</i>" for note in answer.notes)
+    if asked_as_of is not None:
+        notes = "\n".join(filter(None, [f"<i>Asked as of {asked_as_of.isoformat()} (/asof off for today).</i>", notes]))
     if answer.abstained:
         blocks.append(
             "I could not find an answer to that in the news archive.\n"
@@ -316,6 +323,7 @@ def render_help(*, bot_username: str | None) -> str:
         "/ask &lt;question&gt; — ask the news archive\n"
         "/latest [topic] — newest articles, optionally on a topic\n"
         "/sources — which outlets and dates I know\n"
+        "/asof &lt;day&gt; — ask as the archive stood on a day (2020-08-22); /asof off for today\n"
         "/new — forget the previous questions (start afresh)\n"
         "/help — this message\n\n"
         "In a private chat, just write your question; follow-ups such as “what about France?” "

@@ -308,3 +308,49 @@ async def test_follow_ups_use_each_users_own_recent_turns_and_new_forgets(start_
     assert "2.3 million euros" in visible(followed.text).split(" [1]")[0]
     assert "afresh" in forgot.text
     assert visible(fresh.text).split(" [1]")[0] == alone
+
+
+async def test_asof_asks_the_archive_as_it_stood_on_a_day_until_turned_off(start_bot, retriever):
+    from datetime import date
+
+    question = "What is the latest on the Glasswater Bridge?"
+    day = date(2024, 2, 1)
+    then, now = retriever.ask(question, as_of=day), retriever.ask(question)
+    # The day matters for this question: the newest report (April) is cited only without it.
+    assert max(c.published_at for c in now.citations) > day.isoformat() >= max(c.published_at for c in then.citations)
+    async with start_bot(retriever) as env:
+        alice = env.user()
+        await alice.command("/asof 1 February")
+        unreadable = await alice.reply()
+        await alice.command("/asof 2999-01-01")
+        future = await alice.reply()
+        await alice.command("/asof 2024-02-01")
+        set_ = await alice.reply()
+        await alice.command("/asof")
+        current = await alice.reply()
+        await alice.say(question)
+        answered_then = await alice.reply()
+        await alice.command("/asof off")
+        off = await alice.reply()
+        await alice.say(question)
+        answered_now = await alice.reply()
+        # /new forgets the day too.
+        await alice.command("/asof 2024-02-01")
+        await alice.reply()
+        await alice.command("/new")
+        await alice.reply()
+        await alice.command("/asof")
+        after_new = await alice.reply()
+    assert "not a day I can read" in unreadable.text and "1 February" in unreadable.text
+    assert "has not come yet" in future.text
+    assert "2024-02-01" in set_.text and "2024-02-01" in current.text
+    # Answered exactly as the retriever answers as of that day (no source newer than it), and it says so.
+    assert visible(answered_then.text).split(" [1]")[0] == then.answer.split(" [1]")[0]
+    source_dates = lambda reply: re.findall(r"\d{4}-\d\d-\d\d", visible(reply.text).split("Sources")[-1])
+    assert max(source_dates(answered_then)) <= day.isoformat() < max(source_dates(answered_now))
+    assert "Asked as of 2024-02-01" in visible(answered_then.text)
+    assert [b["callback_data"].split(":")[2] for b in answered_then.buttons] == [str(c.n) for c in then.citations]
+    assert "Back to today" in off.text
+    assert visible(answered_now.text).split(" [1]")[0] == now.answer.split(" [1]")[0]
+    assert "Asked as of" not in visible(answered_now.text)
+    assert "as of today" in after_new.text
