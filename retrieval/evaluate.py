@@ -373,7 +373,8 @@ def calibrate(results: Sequence[QuestionResult], *, min_answered: float = 0.95) 
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         point = {"threshold": round(t, 4), "answered": round(answered, 4), "abstain_precision": round(precision, 4), "abstain_recall": round(recall, 4), "f1": round(f1, 4)}
         curve.append(point)
-        if answered >= min_answered and (best is None or f1 > best["f1"] or (f1 == best["f1"] and t > best["threshold"] and False)):
+        # Ties keep the lowest threshold: the first cut reached, so the least abstention.
+        if answered >= min_answered and (best is None or f1 > best["f1"]):
             best = point
     return {"best": best, "curve": curve, "answerable": len(answerable), "none": len(none)}
 
