@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -193,7 +194,10 @@ def ask(
     since: Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Ask as of YYYY-MM-DD (for \"this week\", \"latest\"; default today).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print {answer, abstained, citations, took_ms} as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the answer as JSON, the object POST /v1/ask returns: {answer, abstained, citations, took_ms, as_of, notes, closest, mode}."),
+    ] = False,
 ) -> None:
     """Answer a question from the archive, with numbered sources and their quotes."""
     from retrieval.types import Filters
@@ -203,17 +207,9 @@ def ask(
     retriever = _open_retriever(settings)
     answer = retriever.ask(question, top_k=top_k, filters=filters, as_of=_parse_day(as_of, "--as-of"))
     if as_json:
-        _echo_json(
-            {
-                "answer": answer.answer,
-                "abstained": answer.abstained,
-                "citations": [
-                    {k: getattr(c, k) for k in ("n", "article_id", "title", "source", "published_at", "url", "passage", "quote")}
-                    for c in answer.citations
-                ],
-                "took_ms": round(answer.took_ms, 2),
-            }
-        )
+        # The HTTP service's payload, so a script gets the freshness notes and, on abstention,
+        # the closest passages as well.
+        _echo_json(answer.to_dict())
         return
     typer.echo(answer.answer)
     if answer.as_of:
@@ -242,17 +238,19 @@ def search(
     source: Annotated[Optional[list[str]], typer.Option("--source", help="Only this outlet (repeatable).")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Only articles published on or after YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Only articles published on or before YYYY-MM-DD.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print {hits: [...]} as JSON.")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Search as of YYYY-MM-DD (newer articles left out; default today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {hits: [...], took_ms} as JSON, as GET /v1/search returns it.")] = False,
 ) -> None:
     """Ranked passages for a query (hybrid dense + keyword search)."""
     from retrieval.types import Filters
 
     settings = _settings()
     filters = Filters(sources=tuple(source or ()), since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
-    hits = _open_retriever(settings).search(query, top_k=top_k, filters=filters)
+    retriever = _open_retriever(settings)
+    started = time.perf_counter()
+    hits = retriever.search(query, top_k=top_k, filters=filters, as_of=_parse_day(as_of, "--as-of"))
     if as_json:
-        keys = ("article_id", "chunk_id", "title", "source", "published_at", "url", "text", "score")
-        _echo_json({"hits": [{k: v for k, v in h.to_dict().items() if k in keys} for h in hits]})
+        _echo_json({"hits": [h.to_dict() for h in hits], "took_ms": round((time.perf_counter() - started) * 1000, 2)})
         return
     for rank, hit in enumerate(hits, start=1):
         outlets = f" [{len(hit.outlets)} outlets]" if len(hit.outlets) > 1 else ""

@@ -88,3 +88,30 @@ def test_as_of_asks_the_archive_about_its_own_time(client: httpx.Client) -> None
     hits = client.get("/v1/search", params={"q": "Glasswater Bridge", "as_of": "2024-02-01", "top_k": 10}).json()["hits"]
     assert hits and all(h["published_at"] <= "2024-02-01" for h in hits)
     assert any(h["published_at"] > "2024-02-01" for h in client.get("/v1/search", params={"q": "Glasswater Bridge", "top_k": 10}).json()["hits"])
+
+
+def test_the_cli_prints_what_the_service_returns(client: httpx.Client, seed_index) -> None:
+    # `newsbot ask/search --json` and the HTTP service are one contract: same objects, same
+    # values (only the time taken differs), for an answer with a freshness note and for one
+    # that abstains with its closest passages.
+    import json
+
+    from typer.testing import CliRunner
+
+    from newsbot.cli import app
+
+    env = {"NEWSBOT_INDEX_DIR": str(seed_index), "NEWSBOT_LLM_BASE_URL": "", "NEWSBOT_LOG_LEVEL": "ERROR"}
+    without_time = lambda payload: {k: v for k, v in payload.items() if k != "took_ms"}
+    for question, as_of in (("What is the latest on the Glasswater Bridge?", "2024-06-01"), ("Who won the 1987 Tour de France?", None)):
+        body = {"question": question, **({"as_of": as_of} if as_of else {})}
+        served = client.post("/v1/ask", json=body).json()
+        printed = CliRunner().invoke(app, ["ask", question, "--json", *(["--as-of", as_of] if as_of else [])], env=env)
+        assert printed.exit_code == 0, printed.output
+        assert without_time(json.loads(printed.stdout)) == without_time(served)
+    assert served["abstained"] and served["closest"], "the second question abstains: its closest passages are compared too"
+    first = without_time(client.post("/v1/ask", json={"question": "What is the latest on the Glasswater Bridge?", "as_of": "2024-06-01"}).json())
+    assert first["notes"] and first["as_of"], "the first carries a freshness note and its date"
+    served_hits = client.get("/v1/search", params={"q": "Glasswater Bridge", "top_k": 5, "as_of": "2024-02-01"}).json()
+    printed = CliRunner().invoke(app, ["search", "Glasswater Bridge", "--top-k", "5", "--as-of", "2024-02-01", "--json"], env=env)
+    assert printed.exit_code == 0, printed.output
+    assert without_time(json.loads(printed.stdout)) == without_time(served_hits)
