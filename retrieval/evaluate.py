@@ -58,41 +58,64 @@ class EvalQuestion:
 
 
 def load_questions(path: Path | str) -> list[EvalQuestion]:
-    """Questions from a NewsBot JSONL file or a MultiHop-RAG JSON/JSONL file."""
+    """Questions from a NewsBot JSONL file or a MultiHop-RAG JSON/JSONL file.
+
+    A file that cannot be scored is refused whole, with where and why ("questions.jsonl:3:
+    `asked_on` is not a day"), rather than scored without the questions it could not read.
+    """
     text = Path(path).read_text(encoding="utf-8")
     stripped = text.lstrip()
-    records: list[dict[str, Any]]
+    records: list[tuple[str, Any]]
     if stripped.startswith("["):
-        records = json.loads(stripped)
+        try:
+            array = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a JSON array: {exc}") from exc
+        records = [(f"{path}: record {number}", record) for number, record in enumerate(array, start=1)]
     else:
         records = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append((f"{path}:{number}", json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{number}: not JSON: {exc}") from exc
-    questions = []
-    for index, record in enumerate(records):
-        if "query" in record and "evidence_list" in record:
-            questions.append(_multihop(record, index))
-        elif "question" in record:
-            asked = record.get("asked_on")
-            questions.append(
-                EvalQuestion(
-                    id=str(record.get("id", index)),
-                    question=record["question"],
-                    answers=[str(a) for a in record.get("answers", [])],
-                    gold=[str(g) for g in record.get("gold", [])],
-                    type=str(record.get("type", "single")),
-                    asked_on=date.fromisoformat(asked[:10]) if asked else None,
-                    gold_urls=[str(u) for u in record.get("gold_urls", [])],
-                )
-            )
-        else:
-            raise ValueError(f"{path}: record {index + 1} has neither `question` nor `query`")
-    return questions
+    if not records:
+        raise ValueError(f"{path}: no questions in the file")
+    return [_question(where, record, index) for index, (where, record) in enumerate(records)]
+
+
+def _question(where: str, record: Any, index: int) -> EvalQuestion:
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: not a JSON object")
+    if "query" in record and "evidence_list" in record:
+        return _multihop(record, index)
+    if "question" not in record:
+        raise ValueError(f"{where}: has neither `question` nor `query`")
+    question = record["question"]
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError(f"{where}: `question` must be a non-empty string")
+    lists = {}
+    for key in ("answers", "gold", "gold_urls"):
+        value = record.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{where}: `{key}` must be a list of strings")
+        lists[key] = value
+    asked = record.get("asked_on")
+    try:
+        asked_on = date.fromisoformat(str(asked)[:10]) if asked else None
+    except ValueError:
+        raise ValueError(f"{where}: `asked_on` is not a day (YYYY-MM-DD): {asked!r}") from None
+    return EvalQuestion(
+        id=str(record.get("id", index)),
+        question=question,
+        answers=lists["answers"],
+        gold=lists["gold"],
+        type=str(record.get("type", "single")),
+        asked_on=asked_on,
+        gold_urls=lists["gold_urls"],
+    )
 
 
 def _multihop(record: dict[str, Any], index: int) -> EvalQuestion:

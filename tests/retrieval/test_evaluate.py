@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,16 @@ def test_bad_question_files_are_refused(tmp_path: Path) -> None:
     odd.write_text('{"prompt": "what?"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="neither"):
         load_questions(odd)
+    # Each refusal names the place and the field; nothing is scored from a half-read file.
+    for content, expected in (
+        ('{"question": "ok?"}\n5\n', "odd.jsonl:2: not a JSON object"),
+        ('{"question": "ok?", "asked_on": "yesterday"}\n', "odd.jsonl:1: `asked_on` is not a day"),
+        ('{"question": "ok?", "answers": "Milley"}\n', "odd.jsonl:1: `answers` must be a list of strings"),
+        ('{"question": ""}\n', "`question` must be a non-empty string"),
+        ('[{"question": "ok?"}, ["what?"]]', "odd.jsonl: record 2: not a JSON object"),
+        ('[{"question": "ok?"}', "odd.jsonl: not a JSON array"),
+        ("\n\n", "odd.jsonl: no questions"),
+    ):
+        odd.write_text(content, encoding="utf-8")
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            load_questions(odd)
