@@ -90,6 +90,11 @@ def _question(where: str, record: Any, index: int) -> EvalQuestion:
     if not isinstance(record, dict):
         raise ValueError(f"{where}: not a JSON object")
     if "query" in record and "evidence_list" in record:
+        evidence = record["evidence_list"]
+        if not isinstance(record["query"], str) or not record["query"].strip():
+            raise ValueError(f"{where}: `query` must be a non-empty string")
+        if not isinstance(evidence, list) or not all(isinstance(e, dict) for e in evidence):
+            raise ValueError(f"{where}: `evidence_list` must be a list of objects")
         return _multihop(record, index)
     if "question" not in record:
         raise ValueError(f"{where}: has neither `question` nor `query`")

@@ -79,6 +79,7 @@ def test_bad_question_files_are_refused(tmp_path: Path) -> None:
         ('[{"question": "ok?"}, ["what?"]]', "odd.jsonl: record 2: not a JSON object"),
         ('[{"question": "ok?"}', "odd.jsonl: not a JSON array"),
         ("\n\n", "odd.jsonl: no questions"),
+        ('[{"query": "ok?", "evidence_list": ["a fact"]}]', "record 1: `evidence_list` must be a list of objects"),
     ):
         odd.write_text(content, encoding="utf-8")
         with pytest.raises(ValueError, match=re.escape(expected)):
