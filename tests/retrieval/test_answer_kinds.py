@@ -163,12 +163,21 @@ def test_a_cause_question_gets_the_sentence_that_states_the_cause(retriever: Ret
     _quotes_exact(answer, retriever)
 
 
-def test_each_part_of_a_question_gets_its_own_sentence(retriever: Retriever) -> None:
-    answer = retriever.ask("What times did Tamsin Oyelaran run in Kessock and Ruben Makori in Vessby?")
+def test_each_part_of_a_question_gets_its_own_sentence(retriever: Retriever, monkeypatch) -> None:
+    question = "What times did Tamsin Oyelaran run in Kessock and Ruben Makori in Vessby?"
+    answer = retriever.ask(question)
     assert not answer.abstained
     assert "2 hours 21 minutes 14 seconds" in answer.answer and "1:01:47" in answer.answer
     assert len(answer.citations) <= 3
     _quotes_exact(answer, retriever)
+    # A sentence that names only the other part's runner counts half for this part: Makori's
+    # time is no answer to how Oyelaran ran, however close its neighbours sit to her.
+    makori = "Makori crossed the line in 1:01:47, the fastest half marathon run in Norland this year."
+    part_scores = lambda: next(s.part_scores for s in assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences if s.sentence.text == makori)
+    oyelaran_part, makori_part = part_scores()
+    monkeypatch.setitem(WEIGHTS, "other_subject", 1.0)
+    without = part_scores()
+    assert oyelaran_part == pytest.approx(0.5 * without[0]) and makori_part == pytest.approx(without[1])
 
 
 def test_who_question_naming_a_rate_decision_wants_a_person(seed_retriever: Retriever) -> None:
