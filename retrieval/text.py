@@ -45,11 +45,39 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Irregular past tenses and participles, to their present: "ran for mayor" meets "run for
+# mayor". Only forms without a common other meaning ("found", "left", "saw", "rose" stay).
+_IRREGULAR = {
+    form: base
+    for base, forms in {
+        "run": "ran", "win": "won", "take": "took taken", "make": "made", "hold": "held", "give": "gave given",
+        "write": "wrote written", "begin": "began begun", "choose": "chose chosen", "drive": "drove driven",
+        "fall": "fell fallen", "fly": "flew flown", "grow": "grew grown", "know": "knew known", "sell": "sold",
+        "spend": "spent", "stand": "stood", "strike": "struck stricken", "teach": "taught", "think": "thought",
+        "throw": "threw thrown", "buy": "bought", "bring": "brought", "build": "built", "catch": "caught",
+        "fight": "fought", "lead": "led", "lose": "lost", "meet": "met", "pay": "paid", "send": "sent",
+        "shoot": "shot", "sing": "sang sung", "speak": "spoke spoken", "steal": "stole stolen", "sweep": "swept",
+        "wear": "wore worn", "break": "broke broken", "draw": "drew drawn", "eat": "ate eaten", "hide": "hid hidden",
+        "keep": "kept", "mean": "meant", "sit": "sat", "go": "went gone", "come": "came", "become": "became",
+        "seek": "sought", "sleep": "slept", "feel": "felt", "flee": "fled", "forbid": "forbade forbidden",
+        "forget": "forgot forgotten", "freeze": "froze frozen", "shake": "shook shaken", "swear": "swore sworn",
+        "tear": "tore torn", "wake": "woke woken", "arise": "arose arisen", "bear": "bore borne", "bind": "bound",
+        "blow": "blew blown", "deal": "dealt", "dig": "dug", "feed": "fed", "hang": "hung", "lend": "lent",
+        "ride": "rode ridden", "ring": "rang rung", "rise": "risen", "seize": "seized", "shine": "shone",
+        "shrink": "shrank shrunk", "sink": "sank sunk", "slide": "slid", "spin": "spun", "spring": "sprang sprung",
+        "stick": "stuck", "sting": "stung", "swim": "swam swum", "swing": "swung", "weep": "wept", "withdraw": "withdrew withdrawn",
+    }.items()
+    for form in forms.split()
+}
+
+
 def stem(word: str) -> str:
     """A crude suffix-stripping stem: enough to join inflections, never meant to be a lemma.
 
-    A final "e" goes too, so "case"/"cases" and "close"/"closed" meet.
+    A final "e" goes too, so "case"/"cases" and "close"/"closed" meet; an irregular past
+    ("ran", "taken") stems as its present.
     """
+    word = _IRREGULAR.get(word, word)
     if word.isdigit() or len(word) <= 3:
         return word
     for suffix in _SUFFIXES:

@@ -65,6 +65,10 @@ def test_article_text_holds_each_sentences_words_and_names() -> None:
 
 def test_content_terms_fold_case_accents_and_inflections() -> None:
     assert content_terms("Who killed Rosselló's protesters in 2,095 cases?") == ["kill", "rossello", "protester", "2095", "cas"]
+    # An irregular past meets its present ("he ran for mayor" / "run for mayor"); a form with a
+    # common other meaning ("found" a company, "left" wing) is left alone.
+    assert content_terms("He ran and won; it was taken, held and made") == content_terms("run win take hold make")
+    assert content_terms("found left") == ["found", "left"]
 
 
 def test_recency_words_set_a_decay_not_a_filter() -> None:
