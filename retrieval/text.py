@@ -71,13 +71,41 @@ _IRREGULAR = {
 }
 
 
+# British spellings, to the American ones, so "hospitalised"/"hospitalized",
+# "colour"/"color", "centre"/"center" and "travelled"/"traveled" meet. Applied to every word
+# alike, so a word only ever spelled one way merely gets another spelling.
+_IZE = re.compile(r"(?<=\w{3})(?:is|ys)(e|ed|es|ing|ation|ations)$")
+_OUR = re.compile(
+    r"^(arm|behavi|col|endeav|fav|flav|harb|hon|hum|lab|neighb|od|parl|rum|sav|splend|tum|val|vap|vig)our(s|ed|ing|ite|ites|able|er|ers)?$"
+)
+_TRE = re.compile(r"^(cent|met|lit|theat|fib|spect|sab|calib|lust|meag|somb|kilomet|centimet|millimet)re(s|d)?$")
+_ENCE = re.compile(r"^(defen|offen|licen|preten)ce(s)?$")
+_LL = re.compile(
+    r"^(travel|cancel|model|label|fuel|level|signal|counsel|total|channel|marshal|dial|equal|duel|rival|tunnel|jewel|quarrel|shovel|pedal|panel)l(ed|ing|er|ers)$"
+)
+
+
+def _american(word: str) -> str:
+    if len(word) > 6 and ("is" in word or "ys" in word):
+        word = _IZE.sub(lambda m: ("yz" if m.group(0).startswith("y") else "iz") + m.group(1), word)
+    if "our" in word:
+        word = _OUR.sub(r"\1or\2", word)
+    if word.endswith(("re", "res", "red")):
+        word = _TRE.sub(r"\1er\2", word)
+    if "ence" in word:
+        word = _ENCE.sub(r"\1se\2", word)
+    if "ll" in word:
+        word = _LL.sub(r"\1\2", word)
+    return word
+
+
 def stem(word: str) -> str:
     """A crude suffix-stripping stem: enough to join inflections, never meant to be a lemma.
 
     A final "e" goes too, so "case"/"cases" and "close"/"closed" meet; an irregular past
-    ("ran", "taken") stems as its present.
+    ("ran", "taken") stems as its present, and a British spelling as the American one.
     """
-    word = _IRREGULAR.get(word, word)
+    word = _american(_IRREGULAR.get(word, word))
     if word.isdigit() or len(word) <= 3:
         return word
     for suffix in _SUFFIXES:

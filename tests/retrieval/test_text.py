@@ -69,6 +69,11 @@ def test_content_terms_fold_case_accents_and_inflections() -> None:
     # common other meaning ("found" a company, "left" wing) is left alone.
     assert content_terms("He ran and won; it was taken, held and made") == content_terms("run win take hold make")
     assert content_terms("found left") == ["found", "left"]
+    # British and American spellings meet; look-alikes that are other words do not change.
+    british = "hospitalised organisation colour travelled cancelled centres defence analysed labour kilometres"
+    american = "hospitalized organization color traveled canceled centers defense analyzed labor kilometers"
+    assert content_terms(british) == content_terms(american)
+    assert content_terms("four hour tour crisis killed called") == ["four", "hour", "tour", "crisis", "kill", "call"]
 
 
 def test_recency_words_set_a_decay_not_a_filter() -> None:
