@@ -512,6 +512,17 @@ def _body_text(value: Any) -> str:
     return _paragraphs(text)
 
 
+# An interview turn opened by its speaker run together ("((ShimonPeres)) The future is ..."),
+# as Wikinews transcripts write it: the name is spelled apart so a question naming "Shimon
+# Peres" finds the turn. "McGuire" and "MacKenzie" stay whole; "MarioJLucero" keeps its initial.
+_SPEAKER_TAG = re.compile(r"^\(\(([A-Za-z]+)\)\)")
+_NAME_JOIN = re.compile(r"(?<=[a-z])(?<!Mc)(?<!Mac)(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _speaker_apart(line: str) -> str:
+    return _SPEAKER_TAG.sub(lambda m: "((" + _NAME_JOIN.sub(" ", m.group(1)) + "))", line)
+
+
 def _paragraphs(text: str) -> str:
     """Text with paragraphs separated by one blank line and no stray whitespace."""
     blocks: list[str] = []
@@ -520,6 +531,8 @@ def _paragraphs(text: str) -> str:
         line = line.strip()
         if "  " in line or "\t" in line:
             line = _SPACES.sub(" ", line)
+        if line.startswith("(("):
+            line = _speaker_apart(line)
         if line:
             current.append(line)
         elif current:

@@ -340,3 +340,24 @@ def test_odd_paths_are_problems_not_exceptions() -> None:
     items = list(iter_articles(["bad\x00name.txt", None, FIXTURES / "note.txt"]))  # type: ignore[list-item]
     assert [type(item).__name__ for item in items] == ["IngestProblem", "IngestProblem", "Article"]
     assert items[1].origin == "None" and items[1].reason == "not a file or folder path"  # type: ignore[union-attr]
+
+
+def test_an_interview_speaker_run_together_is_spelled_apart(tmp_path: Path) -> None:
+    # Wikinews transcripts open each turn with the speaker run together, "((ShimonPeres))";
+    # apart, the name is a word a question can match. Tags elsewhere in a line are text.
+    body = (
+        "Wikinews spoke with the president in Jerusalem.\n\n((Wikinews)) Is there a future to the peace process?\n\n"
+        "((ShimonPeres)) The future is only peace.\n\n((HughMcGuire)) Yes.\n\n((MarioJLucero)) Well.\n\n"
+        "((WN)) Thank you.\n\nHe quoted ((SomeTag)) inline."
+    )
+    path = tmp_path / "interview.jsonl"
+    path.write_text(json.dumps({"title": "An interview", "body": body}) + "\n", encoding="utf-8")
+    (article,) = _split(list(iter_articles([path])))[0]
+    assert article.body.split("\n\n")[1:] == [
+        "((Wikinews)) Is there a future to the peace process?",
+        "((Shimon Peres)) The future is only peace.",
+        "((Hugh McGuire)) Yes.",
+        "((Mario J Lucero)) Well.",
+        "((WN)) Thank you.",
+        "He quoted ((SomeTag)) inline.",
+    ]

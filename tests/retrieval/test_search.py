@@ -259,3 +259,37 @@ def test_a_question_without_time_words_prefers_the_recent_of_two_equal_matches(t
         in_window = Retriever(reader, embedder, settings=make_settings(index_dir)).retrieve(question.replace("?", " in March 2030?"), top_k=2, as_of=now)
         assert in_window.hits[0].title == OUTBREAK_OLD["title"]
         assert {c.time_factor for c in in_window.candidates.values()} == {1.0}
+
+
+INTERVIEW = {
+    "title": "The harbour's future: an interview",
+    "source": "Eastmere Post",
+    "published_at": "2024-06-10",
+    "url": "https://example.org/harbour-interview",
+    "body": (
+        "Eastmere Post spoke with the harbour's longest-serving pilot about the new ferry terminal.\n\n"
+        "((EastmerePost)) What will the new terminal change for the pilots?\n\n"
+        "((TorvaldMcKinnon)) The new terminal will cut the wait at the outer buoys from two hours to twenty minutes.\n\n"
+        "((EastmerePost)) And the fishing fleet?\n\n"
+        "((TorvaldMcKinnon)) The fleet keeps the old quay, so nothing changes for them."
+    ),
+}
+TERMINAL_NEWS = {
+    "title": "Council approves the new ferry terminal",
+    "source": "Eastmere Post",
+    "published_at": "2024-06-01",
+    "url": "https://example.org/terminal",
+    "body": "The council approved the new ferry terminal on Monday. Pilots said the terminal would change the wait at the outer buoys.",
+}
+
+
+def test_an_interviewee_named_only_in_speaker_tags_is_found_by_name(tmp_path, embedder) -> None:
+    # Transcripts write the speaker run together, "((TorvaldMcKinnon))"; ingest spells it
+    # apart, so keyword search and the answer's word overlap see the name.
+    with story_index(tmp_path, embedder, [INTERVIEW, TERMINAL_NEWS, *FILLER]) as (index_dir, reader):
+        retriever = Retriever(reader, embedder, settings=make_settings(index_dir))
+        question = "What did Torvald McKinnon say the new terminal would do to the wait at the outer buoys?"
+        found = reader.keyword_search("Torvald McKinnon", 5)
+        assert found and {c.title for c in reader.chunks([cid for cid, _ in found])} == {INTERVIEW["title"]}
+        answer = retriever.ask(question)
+        assert not answer.abstained and "twenty minutes" in answer.citations[0].quote
