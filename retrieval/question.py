@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.text import content_terms
+from retrieval.text import IRREGULAR_PASTS, content_terms
 
 __all__ = ["QuestionPart", "carries", "counts", "question_kinds", "question_parts"]
 
@@ -142,12 +142,9 @@ def question_kinds(text: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-# Past tenses that do not end in -ed, for "which artist made ...", "which team won ...".
-_IRREGULAR_PAST = frozenset(
-    "became began beat bought brought built came caught chose drew drove fell flew fought found gave got grew held hit"
-    " kept knew led left lost made meant met paid put ran rose said sang sat saw sent set shot sold spent spoke stood"
-    " stole struck swept taught told thought threw took tore won wore wrote".split()
-)
+# Past tenses that do not end in -ed, for "which artist made ...", "which team won ...": the
+# stemmer's, and those it leaves alone for their other meanings, which are verbs here too.
+_IRREGULAR_PAST = IRREGULAR_PASTS | {"found", "left", "rose", "saw", "said", "told", "got", "hit", "put", "set", "beat", "met", "shot"}
 # Where a "which X" noun phrase ends: an auxiliary ("which museum did").
 _FOCUS_VERBS = frozenset(_AUX_WORDS.split("|")) - {"exactly"} | {"became", "becomes"}
 _FOCUS_START = re.compile(r"\b(?:which|what)\s+", re.I)

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["STOPWORDS", "ArticleText", "Sentence", "content_terms", "name_terms", "split_sentences", "stem", "token_set", "tokens"]
+__all__ = ["IRREGULAR_PASTS", "STOPWORDS", "ArticleText", "Sentence", "content_terms", "name_terms", "split_sentences", "stem", "token_set", "tokens"]
 
 #: Question and function words that carry no topic. Kept small on purpose: "who", "when" and
 #: numbers matter for answer typing, which reads the raw question, not these terms.
@@ -46,7 +46,8 @@ def _fold(text: str) -> str:
 
 
 # Irregular past tenses and participles, to their present: "ran for mayor" meets "run for
-# mayor". Only forms without a common other meaning ("found", "left", "saw", "rose" stay).
+# mayor". Only forms without a common other meaning in the news ("found", "left", "saw", "rose",
+# "Fed", "Met", a vaccine "shot" stay).
 _IRREGULAR = {
     form: base
     for base, forms in {
@@ -55,20 +56,22 @@ _IRREGULAR = {
         "fall": "fell fallen", "fly": "flew flown", "grow": "grew grown", "know": "knew known", "sell": "sold",
         "spend": "spent", "stand": "stood", "strike": "struck stricken", "teach": "taught", "think": "thought",
         "throw": "threw thrown", "buy": "bought", "bring": "brought", "build": "built", "catch": "caught",
-        "fight": "fought", "lead": "led", "lose": "lost", "meet": "met", "pay": "paid", "send": "sent",
-        "shoot": "shot", "sing": "sang sung", "speak": "spoke spoken", "steal": "stole stolen", "sweep": "swept",
+        "fight": "fought", "lead": "led", "lose": "lost", "pay": "paid", "send": "sent",
+        "sing": "sang sung", "speak": "spoke spoken", "steal": "stole stolen", "sweep": "swept",
         "wear": "wore worn", "break": "broke broken", "draw": "drew drawn", "eat": "ate eaten", "hide": "hid hidden",
         "keep": "kept", "mean": "meant", "sit": "sat", "go": "went gone", "come": "came", "become": "became",
         "seek": "sought", "sleep": "slept", "feel": "felt", "flee": "fled", "forbid": "forbade forbidden",
         "forget": "forgot forgotten", "freeze": "froze frozen", "shake": "shook shaken", "swear": "swore sworn",
-        "tear": "tore torn", "wake": "woke woken", "arise": "arose arisen", "bear": "bore borne", "bind": "bound",
-        "blow": "blew blown", "deal": "dealt", "dig": "dug", "feed": "fed", "hang": "hung", "lend": "lent",
-        "ride": "rode ridden", "ring": "rang rung", "rise": "risen", "seize": "seized", "shine": "shone",
+        "tear": "tore torn", "wake": "woke woken", "arise": "arose arisen", "bear": "borne",
+        "blow": "blew blown", "deal": "dealt", "dig": "dug", "hang": "hung",
+        "ride": "rode ridden", "ring": "rang rung", "rise": "risen", "shine": "shone",
         "shrink": "shrank shrunk", "sink": "sank sunk", "slide": "slid", "spin": "spun", "spring": "sprang sprung",
         "stick": "stuck", "sting": "stung", "swim": "swam swum", "swing": "swung", "weep": "wept", "withdraw": "withdrew withdrawn",
     }.items()
     for form in forms.split()
 }
+#: The irregular past tenses and participles that stem as their present ("ran", "taken").
+IRREGULAR_PASTS = frozenset(_IRREGULAR)
 
 
 # British spellings, to the American ones, so "hospitalised"/"hospitalized",
