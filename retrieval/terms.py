@@ -25,7 +25,7 @@ __all__ = ["TermStats"]
 log = logging.getLogger(__name__)
 
 _CACHE_DIR = "retrieval-cache"
-_VERSION = 5  # bump whenever retrieval.text tokenization changes
+_VERSION = 6  # bump whenever retrieval.text tokenization changes
 
 
 class TermStats:

@@ -134,10 +134,16 @@ def token_set(text: str) -> set[str]:
     return {_normal(w) for w in set(_WORD.findall(_fold(text)))}
 
 
+# A site named by its domain ("Secunia.com", "Change.org") is the name without it.
+_DOMAIN = re.compile(r"^([^\W\d_][\w-]+)\.(?:com|org|net|gov|edu|info|io|co\.uk|co)$")
+
+
 @functools.lru_cache(maxsize=200_000)
 def _normal(word: str) -> str:
     if word[0].isdigit():
         return word.replace(",", "")
+    if "." in word and (domain := _DOMAIN.match(word)):
+        word = domain.group(1)
     word = word.replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]

@@ -74,6 +74,8 @@ def test_content_terms_fold_case_accents_and_inflections() -> None:
     american = "hospitalized organization color traveled canceled centers defense analyzed labor kilometers"
     assert content_terms(british) == content_terms(american)
     assert content_terms("four hour tour crisis killed called") == ["four", "hour", "tour", "crisis", "kill", "call"]
+    # A site named by its domain is the name; abbreviations keep their letters.
+    assert content_terms("Secunia.com and Change.org in the U.S.") == content_terms("Secunia and Change in the US")
 
 
 def test_recency_words_set_a_decay_not_a_filter() -> None:
