@@ -202,6 +202,8 @@ def ask(
     """Answer a question from the archive, with numbered sources and their quotes."""
     from retrieval.types import Filters
 
+    if not question.strip():
+        _fail("the question is empty: write it after `ask`, in quotes")
     settings = _settings()
     filters = Filters(sources=tuple(source or ()), since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
     retriever = _open_retriever(settings)
@@ -244,6 +246,8 @@ def search(
     """Ranked passages for a query (hybrid dense + keyword search)."""
     from retrieval.types import Filters
 
+    if not query.strip():
+        _fail("the query is empty: write it after `search`, in quotes")
     settings = _settings()
     filters = Filters(sources=tuple(source or ()), since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
     retriever = _open_retriever(settings)

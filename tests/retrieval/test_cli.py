@@ -40,6 +40,14 @@ def test_ask_rejects_a_bad_date(seed_index: Path) -> None:
     assert result.exit_code == 1 and "YYYY-MM-DD" in result.output
 
 
+def test_a_blank_question_or_query_is_refused_not_abstained(seed_index: Path) -> None:
+    # As the HTTP service refuses a blank question (422), the CLI says so instead of
+    # "answering" that the archive has nothing on it.
+    for command, word in (("ask", "question"), ("search", "query")):
+        result = CliRunner().invoke(app, [command, "   "], env=_env(seed_index))
+        assert result.exit_code == 1 and f"the {word} is empty" in result.output
+
+
 def test_search_json(seed_index: Path) -> None:
     result = CliRunner().invoke(app, ["search", "Eastmere Cup penalties", "--top-k", "3", "--json"], env=_env(seed_index))
     assert result.exit_code == 0, result.output
