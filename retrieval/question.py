@@ -156,14 +156,18 @@ def _focus(text: str) -> str | None:
 
     The noun phrase is the (up to four) words before an auxiliary, a past tense or an adverb
     ("which WNBA team recently won"); a phrase after a preposition is not its head ("which
-    site near Mecca did" -> site).
+    site near Mecca did" -> site). A possessive ends it too: "which Air Force Secretary's
+    emails" asks for the secretary.
     """
     start = _FOCUS_START.search(text)
     if not start:
         return None
     words = re.findall(r"[\w’'-]+", text[start.end() :])[:5]
-    for n in range(1, len(words)):
-        if _is_verb(words[n]):
+    for n in range(len(words)):
+        if words[n].lower().endswith(("'s", "’s")):
+            phrase = [*words[:n], words[n][:-2]]
+            break
+        if n and _is_verb(words[n]):
             phrase = words[:n]
             break
     else:

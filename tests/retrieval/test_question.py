@@ -92,6 +92,8 @@ def test_the_noun_of_which_x_is_found_before_any_verb() -> None:
     assert focus("Which artist made the gold lantern stolen from the guild?") == "artist"
     assert focus("At which site near Kessock did the parade end?") == "sit"
     assert focus("On what date in 2031 were the first lanterns lit?") == "dat"
+    # A possessive names what is asked for: the secretary, not the emails.
+    assert focus("Which Norland defence secretary's emails mocking the shipyard were made public?") == "secretary"
     # No "which X" noun: a verb straight after "what", or a phrase too long to be one.
     assert focus("What caused the hostel fire in Vessby?") is None
     assert focus("What share of district council seats did the party win?") is None
