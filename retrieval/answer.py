@@ -58,7 +58,7 @@ WEIGHTS: dict[str, float] = {
     # it answers, but less well than a date on the calendar ("from 29 November").
     "relative_date": 0.6,
     # A line that ends without ending a sentence is a subhead, a caption or the lead-in to a
-    # list ("Here are the 10 Senate seats most likely to flip:"): it names the topic, not the answer.
+    # list ("Here are the five races to watch:"): it names the topic, not the answer.
     "fragment_factor": 0.7,
     # A plain number when a proportion is asked for ("odds", "share"): it may be one, written out.
     "ratio_number": 0.5,
