@@ -13,12 +13,21 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from retrieval.types import Answer, Turn
 
 __all__ = ["AnswerCache", "AsOfDays", "CachedAnswer", "ConversationHistory", "conversation_key"]
 
 Clock = Callable[[], float]
+
+
+def _put_newest(items: OrderedDict[Any, Any], key: Hashable, value: Any, limit: int) -> None:
+    """Store `value` as the most recently used entry; the least recently used go past `limit`."""
+    items[key] = value
+    items.move_to_end(key)
+    while len(items) > limit:
+        items.popitem(last=False)
 
 
 def conversation_key(*, chat_id: int, user_id: int | None, private: bool) -> tuple[int, int]:
@@ -57,10 +66,7 @@ class ConversationHistory:
             return
         kept = self._fresh(key) or deque(maxlen=self._max_turns)
         kept.append((self._clock(), turn))
-        self._turns[key] = kept
-        self._turns.move_to_end(key)
-        while len(self._turns) > self._max_conversations:
-            self._turns.popitem(last=False)
+        _put_newest(self._turns, key, kept, self._max_conversations)
 
     def clear(self, key: Hashable) -> bool:
         """Forget a conversation (`/new`); True when there was something to forget."""
@@ -108,10 +114,7 @@ class AsOfDays:
         return day
 
     def set(self, key: Hashable, day: date) -> None:
-        self._days[key] = day
-        self._days.move_to_end(key)
-        while len(self._days) > self._max:
-            self._days.popitem(last=False)
+        _put_newest(self._days, key, day, self._max)
 
     def clear(self, key: Hashable) -> bool:
         """Ask as of today again; True when a day was set."""
@@ -149,10 +152,7 @@ class AnswerCache:
         return secrets.token_urlsafe(6)
 
     def put(self, key: str, item: CachedAnswer) -> None:
-        self._items[key] = (self._clock(), item)
-        self._items.move_to_end(key)
-        while len(self._items) > self._max:
-            self._items.popitem(last=False)
+        _put_newest(self._items, key, (self._clock(), item), self._max)
 
     def get(self, key: str) -> CachedAnswer | None:
         found = self._items.get(key)
