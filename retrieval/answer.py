@@ -166,11 +166,12 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             # A sentence of mostly the question's own words restates it, unless what little
             # it adds is the very kind of thing asked for ("Bill Weld ... received 9% of the
             # vote" for "which governor received 9% of the vote?").
-            if novel < w["min_novel"] and whole.typed(cues, toks) < 1.0:
+            typed = whole.typed(cues, toks)
+            if novel < w["min_novel"] and typed < 1.0:
                 factor *= w["restate_factor"]
 
-            def score(asking: _Asking) -> tuple[float, float, float]:
-                overlap, typed = asking.share(toks), asking.typed(cues, toks)
+            def score(asking: _Asking, typed: float) -> tuple[float, float, float]:
+                overlap = asking.share(toks)
                 total = w["overlap"] * overlap + w["context"] * asking.share(around) + w["prior"] * prior + w["typed"] * typed
                 if asking.counted and cues.counts(asking.counted):
                     total += w["counted"]
@@ -180,8 +181,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
                     total *= w["other_subject"]
                 return total * factor, overlap, typed
 
-            total, overlap, typed = score(whole)
-            per_part = [score(a) for a in askings]
+            total, overlap, _ = score(whole, typed)
+            per_part = [score(a, a.typed(cues, toks)) for a in askings]
             scored[key] = ScoredSentence(
                 hit, rank, sentence, toks, total, overlap, typed, tuple(p[0] for p in per_part), tuple(p[2] for p in per_part)
             )
