@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["TimeFrame", "parse_timeframe", "years_named"]
+__all__ = ["TimeFrame", "parse_timeframe", "speaks_of", "years_named"]
 
 _MONTHS = {
     name: number
@@ -197,3 +197,40 @@ def _bounds(match: re.Match[str], tag: str, *, as_of: date, default_year: int | 
         year = int(year_text)
         return date(year, 1, 1), date(year, 12, 31)
     return None
+
+
+#: Days after a window in which a report of it may still appear ("sentenced on Friday" is
+#: reported on Monday, a verdict's analysis weeks later).
+REPORT_GRACE_DAYS = 30
+
+
+def speaks_of(frame: TimeFrame, *, published_at: str | None, text: str) -> bool:
+    """Whether evidence published on `published_at` (ISO), reading `text`, can be about `frame`'s window.
+
+    It can when it was published in the window or up to `REPORT_GRACE_DAYS` after it, or when
+    its text names the window: one of its years ("the 1979 revolution", recounted in 2019), or,
+    for a window of a month or less, its month in a report of that year ("inducted in July",
+    written in October). A question without a window is about any time.
+    """
+    if not frame.has_window:
+        return True
+    since, until = frame.since, frame.until
+    try:
+        published = date.fromisoformat(published_at[:10]) if published_at else None
+    except ValueError:
+        published = None
+    if published is not None:
+        after_start = since is None or published >= since
+        before_end = until is None or published <= until + timedelta(days=REPORT_GRACE_DAYS)
+        if after_start and before_end:
+            return True
+    named = years_named(text)
+    first = since.year if since else min(named, default=0)
+    last = until.year if until else max(named, default=0)
+    if any(first <= year <= last for year in named):
+        return True
+    if since and until and (until - since).days <= 31 and published is not None and first <= published.year <= last:
+        months = {n for n in (since.month, until.month)}
+        words = [name for name, number in _MONTHS.items() if number in months]
+        return re.search(rf"\b(?:{'|'.join(words)})\b", text, re.I) is not None
+    return False

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 from retrieval.answer import ABSTAIN_TEXT
 from retrieval.search import Retriever
 from retrieval.types import Answer, Filters, Turn
+from tests.conftest import make_settings
 
 
 def _check_citations(answer: Answer, reader) -> None:
@@ -57,6 +59,23 @@ def test_abstains_on_a_related_headline_of_the_page_chrome(seed_retriever: Retri
 def test_abstains_on_something_absent(seed_retriever: Retriever) -> None:
     answer = seed_retriever.ask("Which team won the 2018 Stanley Cup ice hockey final?")
     assert answer.abstained and not answer.citations
+
+
+def test_abstains_when_the_evidence_is_about_another_time_than_asked(seed_index: Path, seed_reader, embedder) -> None:
+    # The archive's only Eastmere Cup final is May 2024's: a question about 2023's edition
+    # matches its words, but the report neither dates from 2023 nor names it.
+    asked = seed_retriever_with(seed_index, seed_reader, embedder)
+    assert "Harbour Rovers" in asked.ask("Which team won the Eastmere Cup in May 2024?").answer
+    other_year = asked.ask("Which team won the Eastmere Cup in May 2023?")
+    assert other_year.abstained and not other_year.citations
+    assert any("Harbour Rovers" in p.text for p in other_year.closest)
+    # Without the rule the same question takes 2024's winner for 2023's.
+    lax = seed_retriever_with(seed_index, seed_reader, embedder, off_window_factor=1.0)
+    assert not lax.ask("Which team won the Eastmere Cup in May 2023?").abstained
+
+
+def seed_retriever_with(seed_index: Path, reader, embedder, **overrides: object) -> Retriever:
+    return Retriever(reader, embedder, settings=make_settings(seed_index, **overrides))
 
 
 def test_filters_reach_the_answer(seed_retriever: Retriever) -> None:

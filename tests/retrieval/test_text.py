@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from retrieval.followup import is_follow_up, search_query
 from retrieval.text import ArticleText, content_terms, name_terms, split_sentences, token_set
-from retrieval.timeframe import parse_timeframe
+from retrieval.timeframe import parse_timeframe, speaks_of
 from retrieval.types import Turn
 
 SEED = Path(__file__).resolve().parents[2] / "corpus" / "london-daily-iraq.txt"
@@ -96,6 +96,29 @@ def test_date_windows_in_the_question() -> None:
     assert (frame.since, frame.until) == (date(2019, 9, 1), date(2019, 9, 30))
     assert not parse_timeframe("Why were the Fourth of July fireworks cancelled?", as_of=as_of).has_window
     assert not parse_timeframe("At the 1972 Democratic National Convention, who got 400 votes?", as_of=as_of).has_window
+
+
+def test_evidence_speaks_of_a_window_by_its_date_or_by_naming_it() -> None:
+    as_of = date(2024, 3, 10)
+    july = parse_timeframe("Where was he inducted in July 2013?", as_of=as_of)
+    # Published in the window, or in the month after it (reports follow events).
+    assert speaks_of(july, published_at="2013-07-20", text="He was inducted on Saturday.")
+    assert speaks_of(july, published_at="2013-08-25T10:00:00", text="He was inducted last month.")
+    assert not speaks_of(july, published_at="2013-10-09", text="He was inducted last summer.")
+    # Later, it speaks of the window by naming its month in a report of that year, or its year.
+    assert speaks_of(july, published_at="2013-10-09", text="After I was inducted in Phoenix in July, I travelled.")
+    assert not speaks_of(july, published_at="2014-10-09", text="After I was inducted in Phoenix in July, I travelled.")
+    assert speaks_of(july, published_at="2019-01-02", text="He was inducted in 2013 in Phoenix.")
+    assert not speaks_of(july, published_at=None, text="He was inducted in 2012.")
+    # A year's window is named by the year; a window from a day on by a year after it.
+    year = parse_timeframe("Who won the cup in 2019?", as_of=as_of)
+    assert speaks_of(year, published_at="2021-05-01", text="Rovers, the 2019 winners, lost.")
+    assert not speaks_of(year, published_at="2021-05-01", text="Rovers, winners in 2018 and 2020, lost.")
+    since = parse_timeframe("What changed since 1 November?", as_of=as_of)
+    assert speaks_of(since, published_at="2024-01-05", text="Nothing changed.")
+    assert not speaks_of(since, published_at="2023-06-01", text="Nothing changed in 2022.")
+    # A question without a window is about any time.
+    assert speaks_of(parse_timeframe("Who won the cup?", as_of=as_of), published_at="1999-01-01", text="")
 
 
 def test_follow_up_borrows_the_subject_of_the_previous_question() -> None:
