@@ -62,6 +62,8 @@ WEIGHTS: dict[str, float] = {
     "fragment_factor": 0.7,
     # A plain number when a proportion is asked for ("odds", "share"): it may be one, written out.
     "ratio_number": 0.5,
+    # The same when an age is asked for ("how old"): "died at 103" may be one.
+    "age_number": 0.5,
     # In scoring for one part of a multi-part question: words of the shared context ("When X
     # resigned, ...") and words only the other parts use count less than the part's own.
     "shared_part": 0.5,
@@ -258,6 +260,8 @@ class _Asking:
         typed = 0.0
         if "ratio" in self.kinds:
             typed = 1.0 if cues.has("ratio") else (w["ratio_number"] if cues.has("number") else 0.0)
+        elif "age" in self.kinds:
+            typed = 1.0 if cues.has("age") else (w["age_number"] if cues.has("number") else 0.0)
         elif "number" in self.kinds and cues.has("number"):
             typed = 1.0
         if any(kind in self.kinds and cues.has(kind) for kind in ("time", "cause")):

@@ -26,6 +26,8 @@ _NUMBER_Q = re.compile(
     r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|rate|margin|figure|sum|magnitude|share)\b",
     re.I,
 )
+# Asking for an age: the answer is "82 years old", "aged 17", not any number (a year, a count).
+_AGE_Q = re.compile(r"\b(?:how old|(?:what|which) age|age of whom)\b", re.I)
 # Asking for a proportion: the answer is "1 in 37", "2 out of 10", "80%", not any number.
 _RATIO_Q = re.compile(r"\b(?:odds|chances?|probability|likelihood|percentage|percent|proportion|share)\b", re.I)
 _PERSON_Q = re.compile(r"\b(?:who|whom|whose)\b", re.I)
@@ -46,6 +48,11 @@ _CAUSE_Q = re.compile(
 )
 _NUMBER_S = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|billion|trillion|dozen|half)\b",
+    re.I,
+)
+_AGE_NUMBER = r"(?:\d{1,3}|(?:twen|thir|for|fif|six|seven|eigh|nine)ty(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|(?:thir|four|fif|six|seven|eigh|nine)teen)"
+_AGE_S = re.compile(
+    rf"\b{_AGE_NUMBER}[- ]years?[- ]old\b|\b{_AGE_NUMBER} years of age\b|\b(?:aged|age of|at age)\s+{_AGE_NUMBER}\b",
     re.I,
 )
 _RATIO_S = re.compile(r"\b\d[\d,.]*\s*(?:in|out of)\s+\d|\d\s*%|\b(?:percent|per cent)\b", re.I)
@@ -74,6 +81,7 @@ _CAUSE_S = re.compile(
 _CUES: dict[str, re.Pattern[str]] = {
     "number": _NUMBER_S,
     "ratio": _RATIO_S,
+    "age": _AGE_S,
     "date": _DATE_S,
     "calendar_date": _CALENDAR_S,
     "time": _TIME_S,
@@ -107,7 +115,7 @@ class QuestionPart:
 
 
 def question_kinds(text: str) -> frozenset[str]:
-    """The kinds of answer `text` asks for: number, ratio, date, time, person, place, cause.
+    """The kinds of answer `text` asks for: number, ratio, age, date, time, person, place, cause.
 
     An opening "who", "when", "where" or "why" decides alone: in "Who dissented at the rate
     decision?" the "rate" does not ask for a number. After "what/which/how", the nouns and
@@ -129,6 +137,8 @@ def question_kinds(text: str) -> frozenset[str]:
         kinds.add("number")
     if _RATIO_Q.search(text):
         kinds.add("ratio")
+    if _AGE_Q.search(text):
+        kinds.add("age")
     if _TIME_Q.search(text):
         kinds.add("time")
     if _CAUSE_Q.search(text):
@@ -257,6 +267,6 @@ def _split_gapped(segment: str) -> list[tuple[str, str]]:
 
 
 def carries(kind: str, text: str) -> bool:
-    """Whether `text` holds something of `kind` (number, ratio, date, time, cause)."""
+    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause)."""
     cue = _CUES.get(kind)
     return bool(cue and cue.search(text))

@@ -107,6 +107,15 @@ STORIES = [
         ),
     },
     {
+        "title": "Sculptor Mira Dahl dies in Marholm",
+        "published_at": "2031-07-04",
+        "body": (
+            "Sculptor Mira Dahl, who carved the Kessock harbour lions in 1968, died on Thursday at her home in Marholm.\n\n"
+            "Dahl was 91 years old. "
+            "She won the Norland Prize for sculpture in 1987 and taught at the Marholm art school until 2015."
+        ),
+    },
+    {
         "title": "Harbour Rovers defeat Marholm in round three of the 2031 Fenmoor League season",
         "published_at": "2031-05-03",
         "body": (
@@ -275,4 +284,15 @@ def test_a_sentence_that_adds_only_the_asked_for_name_is_not_a_restatement(retri
     assert max(scores, key=scores.get) == answer_text
     answer = retriever.ask(question)
     assert not answer.abstained and "Lena Brask" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)
+
+
+def test_how_old_gets_the_age_not_any_number(retriever: Retriever, monkeypatch) -> None:
+    # Every sentence of the obituary holds a number; only one of them is an age.
+    question = "How old was the sculptor Mira Dahl when she died?"
+    monkeypatch.setitem(WEIGHTS, "age_number", 1.0)
+    assert "91 years old" not in retriever.ask(question).answer, "when any number counts as an age the answer misses it: the test exercises the rule"
+    monkeypatch.undo()
+    answer = retriever.ask(question)
+    assert not answer.abstained and any("91 years old" in c.quote for c in answer.citations)
     _quotes_exact(answer, retriever)

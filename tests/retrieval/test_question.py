@@ -97,3 +97,13 @@ def test_the_noun_of_which_x_is_found_before_any_verb() -> None:
     # No "which X" noun: a verb straight after "what", or a phrase too long to be one.
     assert focus("What caused the hostel fire in Vessby?") is None
     assert focus("What share of district council seats did the party win?") is None
+
+
+def test_how_old_asks_for_an_age() -> None:
+    assert {"number", "age"} <= question_kinds("How old was Conway when he died?")
+    assert "age" in question_kinds("At what age did she first compete?")
+    assert "age" not in question_kinds("How many people died?")
+    for age in ("Conway was 82 years old.", "died on Monday at 103 years of age", "the 17-year-old pilot", "aged nineteen"):
+        assert carries("age", age), age
+    for other in ("carved in 1968", "3,000 people", "a 5-year plan", "the 91st year"):
+        assert not carries("age", other), other
