@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from retrieval.question import QuestionPart, carries, counts, question_parts
 from retrieval.text import Sentence, content_terms, name_terms, token_set
-from retrieval.timeframe import speaks_of, years_named
+from retrieval.timeframe import asked_period, speaks_of, years_named
 from retrieval.types import Answer, Citation, Hit
 
 if TYPE_CHECKING:
@@ -191,13 +191,14 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
-    frame = retrieval.timeframe
+    frame = asked_period(retrieval.timeframe, retrieval.question)
     if frame.has_window and not any(
         speaks_of(frame, published_at=h.published_at, text=retriever.article_text(h.article_id).body) for h in hits[:3]
     ):
-        # Asked about a time ("in December 2020") the best evidence neither dates from nor
-        # names: it is most likely about another stage of the story (the crash in January, not
-        # the compensation announced in December), however well its words match.
+        # Asked about a time ("in December 2020", "the 2019 Tour de France") the best evidence
+        # neither dates from nor names: it is most likely about another stage of the story
+        # (the crash in January, not the compensation announced in December) or another
+        # edition, however well its words match.
         confidence *= retriever.settings.off_window_factor
     return Evidence(dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked)
 

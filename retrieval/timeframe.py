@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["TimeFrame", "parse_timeframe", "speaks_of", "years_named"]
+__all__ = ["TimeFrame", "asked_period", "parse_timeframe", "speaks_of", "years_named"]
 
 _MONTHS = {
     name: number
@@ -202,6 +202,20 @@ def _bounds(match: re.Match[str], tag: str, *, as_of: date, default_year: int | 
 #: Days after a window in which a report of it may still appear ("sentenced on Friday" is
 #: reported on Monday, a verdict's analysis weeks later).
 REPORT_GRACE_DAYS = 30
+
+
+def asked_period(frame: TimeFrame, question: str) -> TimeFrame:
+    """The time `question` is about: its window, else the years it names ("the 2019 Tour de France").
+
+    A year naming an edition or an event is no search window (a later report may tell of it,
+    and it must still be found), but evidence should speak of that year.
+    """
+    if frame.has_window:
+        return frame
+    years = years_named(question)
+    if not years:
+        return frame
+    return TimeFrame(since=date(min(years), 1, 1), until=date(max(years), 12, 31), phrase=str(min(years)))
 
 
 def speaks_of(frame: TimeFrame, *, published_at: str | None, text: str) -> bool:

@@ -69,9 +69,13 @@ def test_abstains_when_the_evidence_is_about_another_time_than_asked(seed_index:
     other_year = asked.ask("Which team won the Eastmere Cup in May 2023?")
     assert other_year.abstained and not other_year.citations
     assert any("Harbour Rovers" in p.text for p in other_year.closest)
+    # A year naming the edition sets no search window, but the evidence must speak of it too.
+    assert asked.ask("Which team won the 2023 Eastmere Cup final?").abstained
+    assert "Harbour Rovers" in asked.ask("Which team won the 2024 Eastmere Cup final?").answer
     # Without the rule the same question takes 2024's winner for 2023's.
     lax = seed_retriever_with(seed_index, seed_reader, embedder, off_window_factor=1.0)
     assert not lax.ask("Which team won the Eastmere Cup in May 2023?").abstained
+    assert not lax.ask("Which team won the 2023 Eastmere Cup final?").abstained
 
 
 def seed_retriever_with(seed_index: Path, reader, embedder, **overrides: object) -> Retriever:

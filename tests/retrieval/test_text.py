@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from retrieval.followup import is_follow_up, search_query
 from retrieval.text import ArticleText, content_terms, name_terms, split_sentences, token_set
-from retrieval.timeframe import parse_timeframe, speaks_of
+from retrieval.timeframe import asked_period, parse_timeframe, speaks_of
 from retrieval.types import Turn
 
 SEED = Path(__file__).resolve().parents[2] / "corpus" / "london-daily-iraq.txt"
@@ -119,6 +119,18 @@ def test_evidence_speaks_of_a_window_by_its_date_or_by_naming_it() -> None:
     assert not speaks_of(since, published_at="2023-06-01", text="Nothing changed in 2022.")
     # A question without a window is about any time.
     assert speaks_of(parse_timeframe("Who won the cup?", as_of=as_of), published_at="1999-01-01", text="")
+
+
+def test_a_question_is_about_its_window_else_the_years_it_names() -> None:
+    as_of = date(2024, 3, 10)
+    edition = "Who won the 2019 Tour de France?"
+    assert not parse_timeframe(edition, as_of=as_of).has_window  # the edition is no search window
+    period = asked_period(parse_timeframe(edition, as_of=as_of), edition)
+    assert (period.since, period.until) == (date(2019, 1, 1), date(2019, 12, 31))
+    window = "Who won the cup final in May 2019?"
+    assert asked_period(parse_timeframe(window, as_of=as_of), window) == parse_timeframe(window, as_of=as_of)
+    timeless = "Who won the Tour de France?"
+    assert not asked_period(parse_timeframe(timeless, as_of=as_of), timeless).has_window
 
 
 def test_follow_up_borrows_the_subject_of_the_previous_question() -> None:
