@@ -103,6 +103,9 @@ class Evidence:
     #: The two combined (see `assess`), compared with `abstain_threshold`.
     confidence: float
     sentences: list[ScoredSentence]
+    #: The period the question asks about ("in May 2023", "2019") when none of the best
+    #: passages dates from it or mentions it (the confidence was lowered for that).
+    off_period: str | None = None
 
 
 def question_weights(question: str, context_terms: list[str], retriever: Retriever) -> dict[str, float]:
@@ -192,6 +195,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
     frame = asked_period(retrieval.timeframe, retrieval.question)
+    off_period = None
     if frame.has_window and not any(
         speaks_of(frame, published_at=h.published_at, text=retriever.article_text(h.article_id).body) for h in hits[:3]
     ):
@@ -200,7 +204,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
         # (the crash in January, not the compensation announced in December) or another
         # edition, however well its words match.
         confidence *= retriever.settings.off_window_factor
-    return Evidence(dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked)
+        off_period = frame.phrase
+    return Evidence(dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period)
 
 
 class _Cues:
@@ -383,6 +388,10 @@ def answer_from(retrieval: Retrieval, *, retriever: Retriever) -> Answer:
     s = retriever.settings
     evidence = assess(retrieval, retriever=retriever)
     notes = list(retrieval.notes)
+    if evidence.off_period and retrieval.hits:
+        # Say why the evidence was doubted: an answer may still stand on it, and an
+        # abstention's closest passages are otherwise a puzzle ("but this is the cup final").
+        notes.append(f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time.")
     if not retrieval.hits or evidence.confidence < s.abstain_threshold or not evidence.sentences:
         return abstention(retrieval, notes=notes)
     chosen = choose(evidence.sentences, max_sentences=s.answer_max_sentences, min_relative=s.answer_min_relative_score)
