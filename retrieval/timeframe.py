@@ -58,6 +58,16 @@ _RANGE = re.compile(rf"\b(?:between|from)\s+{_A}\s+(?:and|to|until|till|-|–)\s
 _SINCE = re.compile(rf"\b(?:since|after|from)\s+(?:the\s+start\s+of\s+)?{_A}(?![\w-])", re.I)
 _UNTIL = re.compile(rf"\b(?:before|until|till|by)\s+(?:the\s+end\s+of\s+)?{_A}(?![\w-])", re.I)
 _IN = re.compile(rf"\b(?:in|during|on|throughout)\s+(?:(?:early|late|mid)[\s-]+)?{_A}(?![\w-])", re.I)
+# A month and year naming an event ("the June 2020 knife attack", "Chile's October 2019
+# protests"): when it happened, so a window too. A year alone does not make one ("the 2019 Tour
+# de France", "At the 1972 Convention": the edition's reports may come from any time), nor a
+# month without a year ("the March on Washington", "the May government").
+_EVENT_DATE = re.compile(
+    rf"(?:\b(?:the|a|an|its|their|his|her|this|that)|['’]s)\s+(?:(?:early|late|mid)[\s-]+)?"
+    rf"(?:(?P<ad>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH.format('am')},?\s+{_YEAR.format('ay')}"
+    rf"|{_MONTH.format('am2')}\s+(?:(?P<ad2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?{_YEAR.format('ay2')})(?![\w-])",
+    re.I,
+)
 # "last year" is the calendar year before; "over the last year" is a trailing span (recency).
 _RELATIVE_WINDOW = re.compile(r"(?<!the )\b(?P<which>last|previous)\s+(?P<unit>month|year)\b", re.I)
 
@@ -125,7 +135,7 @@ def parse_timeframe(question: str, *, as_of: date) -> TimeFrame:
         if first and second:
             since, until, phrase = first[0], second[1], match.group(0)
     if phrase is None:
-        for pattern, side in ((_SINCE, "since"), (_UNTIL, "until"), (_IN, "in")):
+        for pattern, side in ((_SINCE, "since"), (_UNTIL, "until"), (_IN, "in"), (_EVENT_DATE, "in")):
             match = pattern.search(question)
             if not match:
                 continue

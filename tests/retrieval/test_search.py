@@ -90,6 +90,14 @@ def test_date_window_in_the_question_ranks_that_period_first(seed_retriever: Ret
     assert hits[0].published_at.startswith("2024-01")
 
 
+def test_a_month_naming_the_event_ranks_that_period_first(seed_retriever: Retriever) -> None:
+    as_of = date(2024, 6, 1)
+    plain = seed_retriever.search("What was the news about the Glasswater Bridge?", top_k=2, as_of=as_of)
+    assert not plain[0].published_at.startswith("2024-01"), "without the month another report leads: the test exercises it"
+    hits = seed_retriever.search("What was the January 2024 news about the Glasswater Bridge?", top_k=2, as_of=as_of)
+    assert hits[0].published_at.startswith("2024-01")
+
+
 def test_asking_as_of_a_date_hides_later_articles(seed_retriever: Retriever) -> None:
     hits = seed_retriever.search("Glasswater Bridge", top_k=5, as_of=date(2024, 2, 1))
     assert hits and all((h.published_at or "")[:10] <= "2024-02-01" for h in hits)

@@ -95,6 +95,16 @@ def test_date_windows_in_the_question() -> None:
     frame = parse_timeframe("What did Carrie Lam announce in September during the 2019 protests?", as_of=as_of)
     assert (frame.since, frame.until) == (date(2019, 9, 1), date(2019, 9, 30))
     assert not parse_timeframe("Why were the Fourth of July fireworks cancelled?", as_of=as_of).has_window
+    # A month and year naming an event is when it happened; a year or a month alone is not.
+    frame = parse_timeframe("Where did the June 2020 knife attack in Reading take place?", as_of=as_of)
+    assert (frame.since, frame.until, frame.phrase) == (date(2020, 6, 1), date(2020, 6, 30), "the June 2020")
+    frame = parse_timeframe("What did Chile's October 2019 protesters want?", as_of=as_of)
+    assert (frame.since, frame.until) == (date(2019, 10, 1), date(2019, 10, 31))
+    frame = parse_timeframe("Who won the April 7, 2020 election for the court seat?", as_of=as_of)
+    assert (frame.since, frame.until) == (date(2020, 4, 7), date(2020, 4, 7))
+    assert not parse_timeframe("Who won the 2019 Tour de France?", as_of=as_of).has_window
+    assert not parse_timeframe("What did the May government decide?", as_of=as_of).has_window
+    assert not parse_timeframe("Who marched in the March for Our Lives?", as_of=as_of).has_window
     assert not parse_timeframe("At the 1972 Democratic National Convention, who got 400 votes?", as_of=as_of).has_window
 
 
