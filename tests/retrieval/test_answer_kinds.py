@@ -18,6 +18,7 @@ from index.embed import Embedder
 from index.store import IndexReader
 from retrieval.answer import WEIGHTS, assess
 from retrieval.search import Retriever
+from retrieval.timeframe import speaks_of
 from tests.conftest import FIXTURES, build, make_settings
 
 STORIES = [
@@ -54,6 +55,14 @@ STORIES = [
             "Her time was 2 hours 21 minutes 14 seconds. "
             "The men's race in Kessock was won by Pieter Vos in 2:09:12, ahead of Jonas Lind.\n\n"
             "Oyelaran, 27, first ran in Kessock in 2029 and finished fourth."
+        ),
+    },
+    {
+        "title": "Roads close in Kessock for marathon weekend",
+        "published_at": "2032-10-08",
+        "body": (
+            "Roads in central Kessock will close on Sunday for the Kessock Marathon, organisers said on Friday.\n\n"
+            "Buses will run on diverted routes until the evening, and the harbour car parks will be reserved for volunteers."
         ),
     },
     {
@@ -296,3 +305,19 @@ def test_how_old_gets_the_age_not_any_number(retriever: Retriever, monkeypatch) 
     answer = retriever.ask(question)
     assert not answer.abstained and any("91 years old" in c.quote for c in answer.citations)
     _quotes_exact(answer, retriever)
+
+
+def test_the_quoted_articles_must_speak_of_the_time_asked_about(retriever: Retriever) -> None:
+    # The only report from October 2032 is a preview of the race; the sentences that name a
+    # winner come from 2031's report, which the question's time does not fit.
+    question = "Who won the Kessock Marathon in October 2032?"
+    retrieval = retriever.retrieve(question, top_k=5, max_per_article=3)
+    frame = retrieval.timeframe
+    speaks = lambda hit: speaks_of(frame, published_at=hit.published_at, text=retriever.article_text(hit.article_id).body)
+    assert any(speaks(h) for h in retrieval.hits[:3]), "a best passage speaks of October 2032: the test exercises the rule"
+    evidence = assess(retrieval, retriever=retriever)
+    assert "Oyelaran" in evidence.sentences[0].sentence.text
+    assert not any(speaks(x.hit) for x in evidence.sentences[:3])
+    assert evidence.off_period == "in October 2032"
+    answer = retriever.ask(question)
+    assert answer.abstained or any("period asked about (in October 2032)" in n for n in answer.notes)
