@@ -19,6 +19,9 @@ from retrieval.text import IRREGULAR_PASTS, content_terms
 __all__ = ["QuestionPart", "carries", "counts", "question_kinds", "question_parts"]
 
 _WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
+# A preposition may open the question before its interrogative: "In what year was X, who
+# died in 2019, jailed?" asks "what year", not the relative "who"; "Since when had ...".
+_LEAD = r"(?:in|on|at|for|by|to|from|with|during|under|after|before|since|until|of|over|through|into|onto|against|near|about)"
 _AUX_WORDS = "did|does|do|is|was|were|will|are|has|have|had|can|could|would|should|exactly"
 _AUX = rf"(?:{_AUX_WORDS})"
 
@@ -90,11 +93,11 @@ _CUES: dict[str, re.Pattern[str]] = {
 
 # Where a question turns to its next part: ", and which ...", "; what ...", "... and when did",
 # or a new sentence ("Two runners made history. What times did ...").
-_PART_SPLIT = re.compile(rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\s+and\s+)(?={_WH}\b)|[.?!]\s+(?=[A-Z])", re.I)
+_PART_SPLIT = re.compile(rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\s+and\s+)(?={_WH}\b)|[.?!]\s+(?=(?-i:[A-Z]))", re.I)
 # Where the asking clause of a part can open: at its start or after a comma ("When X resigned,
 # who ..."); the first one that is not a time clause is it, and a later ", where ..." is a
 # relative clause inside it.
-_CLAUSE_START = re.compile(rf"(?:^|,\s+)({_WH}\b)", re.I)
+_CLAUSE_START = re.compile(rf"(?:^\W*(?:{_LEAD}\s+)?|,\s+)({_WH}\b)", re.I)
 # A short trailing conjunct naming a new subject repeats the question for it ("... run in
 # Vienna and Kosgei in Chicago"): at most five words, opening with a capitalised name.
 _GAPPED = re.compile(r"\s+and\s+(?=[A-Z][\w’'-]*(?:\s+\S+){0,4}\s*[?.]?\s*$)")
@@ -122,7 +125,7 @@ def question_kinds(text: str) -> frozenset[str]:
     phrases that ask for a number, a time or a cause are looked for; a later "who" or "where"
     there opens a relative clause ("the city where ...") and asks for nothing.
     """
-    opener = re.match(rf"\W*({_WH})\b", text, re.I)
+    opener = re.match(rf"\W*(?:{_LEAD}\s+)?({_WH})\b", text, re.I)
     word = opener.group(1).lower() if opener else ""
     if word in ("who", "whom", "whose"):
         return frozenset({"person"})
@@ -240,7 +243,14 @@ def question_parts(question: str) -> list[QuestionPart]:
     `terms` are its own topical words; a single part holds all of the question's.
     """
     asking: list[str] = []
-    for chunk in _PART_SPLIT.split(question):
+    starts = [0, *(m.end() for m in _PART_SPLIT.finditer(question))]
+    for chunk, start in zip(_PART_SPLIT.split(question), starts, strict=True):
+        # A sentence that ends in a full stop states what the question is about: its relative
+        # clauses ("Thai Princess Ubolratana, whose 2019 bid ... failed, lost her title.") ask
+        # nothing.
+        after = question[start + len(chunk) : start + len(chunk) + 1]
+        if after in (".", "!") and start + len(chunk) + 1 < len(question.rstrip()):
+            continue
         for match in _CLAUSE_START.finditer(chunk):
             clause = chunk[match.start(1) :].strip(" ,;")
             if not (clause.lower().startswith("when") and not _DATE_Q.match(clause)):

@@ -107,3 +107,22 @@ def test_how_old_asks_for_an_age() -> None:
         assert carries("age", age), age
     for other in ("carved in 1968", "3,000 people", "a 5-year plan", "the 91st year"):
         assert not carries("age", other), other
+
+
+def test_a_leading_preposition_does_not_hide_the_interrogative() -> None:
+    # Before, the relative "who" in the middle was taken for the question.
+    (part,) = question_parts("In what year was Tonga's prime minister Akilisi Pohiva, who died in 2019, jailed for contempt?")
+    assert part.kinds == {"date"}
+    assert question_kinds("At what time were emergency services called about the engineer who died?") == {"time"}
+    assert question_kinds("In which city did astronomer Stanislav Stefl, to whom the paper was dedicated, die?") == {"place"}
+    assert question_kinds("Since when had John Bolton been national security adviser?") == {"date"}
+    assert question_kinds("To whom did the council award the contract?") == {"person"}
+
+
+def test_a_statement_before_the_question_asks_nothing() -> None:
+    # Its relative clause ("whose ... bid") is not a question of its own.
+    parts = question_parts("Princess Ubolratana, whose 2019 bid to become prime minister failed, lost her title. In what year did that happen?")
+    assert [p.kinds for p in parts] == [{"date"}]
+    # An abbreviation's full stop ends no sentence: "D.C. where" is one question.
+    (part,) = question_parts("Which group organised the rally in Washington, D.C. where Trump supporters claimed fraud?")
+    assert part.kinds == frozenset() and part.focus == "group"
