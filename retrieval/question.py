@@ -76,7 +76,7 @@ _CALENDAR_S = re.compile(
 )
 # Causal connectives: how a report states a cause.
 _CAUSE_S = re.compile(
-    r"\b(?:because|due to|caused by|cause of|causes? (?:was|were|is)|result(?:ed|s)? (?:of|from)|as a result|died (?:of|from)|killed by|blamed (?:on|for)|attributed to|owing to|in order to|led to)\b",
+    r"\b(?:because|due to|caused by|cause of|causes? (?:was|were|is)|result(?:ed|s)? (?:of|from)|as a result|died (?:of|from)|killed by|blamed (?:on|for)|attributed to|owing to|in order to|led to|since (?:he|she|they|it|we|i|you|there)|for (?:not|failing|refusing|violating|breaking))\b",
     re.I,
 )
 

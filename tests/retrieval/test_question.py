@@ -126,3 +126,11 @@ def test_a_statement_before_the_question_asks_nothing() -> None:
     # An abbreviation's full stop ends no sentence: "D.C. where" is one question.
     (part,) = question_parts("Which group organised the rally in Washington, D.C. where Trump supporters claimed fraud?")
     assert part.kinds == frozenset() and part.focus == "group"
+
+
+def test_a_reason_given_with_since_or_for_is_a_cause() -> None:
+    assert carries("cause", "She was banned since she did not wear a hijab at the tournament.")
+    assert carries("cause", "The club was fined for failing to pay its players.")
+    # "since" with a time is not a reason.
+    assert not carries("cause", "He has led the party since 2014 and since the election.")
+    assert not carries("cause", "The plant has been closed for repairs.")
