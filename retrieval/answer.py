@@ -31,7 +31,7 @@ from retrieval.types import Answer, Citation, Hit
 if TYPE_CHECKING:
     from retrieval.search import Retrieval, Retriever
 
-__all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess", "question_weights"]
+__all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess", "period_notes", "question_weights"]
 
 ABSTAIN_TEXT = "I found nothing in the archive that answers this."
 CLOSEST_NOTE = "The closest passages are listed below; they do not answer the question."
@@ -392,11 +392,7 @@ def answer_from(retrieval: Retrieval, *, retriever: Retriever) -> Answer:
     """The extractive answer (or abstention) for a finished retrieval."""
     s = retriever.settings
     evidence = assess(retrieval, retriever=retriever)
-    notes = list(retrieval.notes)
-    if evidence.off_period and retrieval.hits:
-        # Say why the evidence was doubted: an answer may still stand on it, and an
-        # abstention's closest passages are otherwise a puzzle ("but this is the cup final").
-        notes.append(f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time.")
+    notes = list(retrieval.notes) + period_notes(evidence)
     if not retrieval.hits or evidence.confidence < s.abstain_threshold or not evidence.sentences:
         return abstention(retrieval, notes=notes)
     chosen = choose(evidence.sentences, max_sentences=s.answer_max_sentences, min_relative=s.answer_min_relative_score)
@@ -431,6 +427,17 @@ def abstention(retrieval: Retrieval, *, notes: list[str]) -> Answer:
     if closest:
         notes = notes + [CLOSEST_NOTE]
     return Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], notes=notes, closest=closest)
+
+
+def period_notes(evidence: Evidence) -> list[str]:
+    """Why the evidence was doubted, when it is about another time than the question asks.
+
+    An answer may still stand on it, and an abstention's closest passages are otherwise a
+    puzzle ("but this is the cup final").
+    """
+    if not evidence.off_period:
+        return []
+    return [f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time."]
 
 
 def newest_date(citations: list[Citation]) -> str | None:

@@ -94,14 +94,15 @@ def build_messages(question: str, retrieval: Retrieval) -> list[dict[str, str]]:
 
 def generative_answer(retrieval: Retrieval, extractive: Answer, *, generator: Any, retriever: Retriever) -> Answer:
     """The model's answer with valid citations only, or `extractive` with a note saying why not."""
-    from retrieval.answer import abstention, assess, freshness_notes, newest_date
+    from retrieval.answer import abstention, assess, freshness_notes, newest_date, period_notes
 
     try:
         text = generator.complete(build_messages(retrieval.question, retrieval))
     except GenerationError as exc:
         return _fallback(extractive, f"Generative answer unavailable ({exc}); this is the extractive answer.")
+    evidence = assess(retrieval, retriever=retriever)
     if text.strip().rstrip(".").upper() == NO_ANSWER:
-        answer = abstention(retrieval, notes=list(retrieval.notes))
+        answer = abstention(retrieval, notes=list(retrieval.notes) + period_notes(evidence))
         answer.mode = "generative"
         return answer
 
@@ -124,7 +125,7 @@ def generative_answer(retrieval: Retrieval, extractive: Answer, *, generator: An
         return _fallback(extractive, "The generated answer cited none of the passages; this is the extractive answer.")
 
     best_sentence = {}
-    for item in assess(retrieval, retriever=retriever).sentences:
+    for item in evidence.sentences:
         best_sentence.setdefault(item.hit_rank, item.sentence)
     citations = []
     for new_n, old_n in enumerate(order, start=1):
@@ -141,7 +142,8 @@ def generative_answer(retrieval: Retrieval, extractive: Answer, *, generator: An
             )
         )
     as_of = newest_date(citations)
-    notes = list(retrieval.notes) + freshness_notes(retrieval, as_of, stale_after_days=retriever.settings.stale_after_days)
+    notes = list(retrieval.notes) + period_notes(evidence)
+    notes += freshness_notes(retrieval, as_of, stale_after_days=retriever.settings.stale_after_days)
     return Answer(answer=cleaned, abstained=False, citations=citations, as_of=as_of, notes=notes, mode="generative")
 
 

@@ -22,6 +22,8 @@ from retrieval.generate import NO_ANSWER, ChatGenerator
 from retrieval.search import Retriever
 
 QUESTION = "Who called the letter a mistake?"
+# The note `ask` adds when its evidence neither dates from nor mentions the time asked about.
+DOUBTED = "None of the closest reports dates from or mentions the period asked about (in 2016)"
 
 
 def _fake_llm() -> FastAPI:
@@ -125,3 +127,21 @@ def test_model_declining_means_abstention(seed_retriever: Retriever, llm_server)
 def test_generator_options_are_validated() -> None:
     with pytest.raises(ValueError, match="model"):
         ChatGenerator(base_url="http://127.0.0.1:1/v1", model="")
+
+
+def test_a_generated_answer_keeps_the_note_on_evidence_from_another_time(seed_retriever: Retriever, llm_server) -> None:
+    # The seed letter is from January 2020. With a lenient threshold the extractive answer
+    # stands, so the model writes one; the note on its evidence must survive.
+    base_url, _ = llm_server
+    settings = seed_retriever.settings.model_copy(update={"abstain_threshold": 0.2})
+    lenient = Retriever(seed_retriever.reader, seed_retriever.embedder, settings=settings)
+    question = "Who called the letter a mistake in 2016?"
+    extractive = lenient.ask(question)
+    assert not extractive.abstained and any(n.startswith(DOUBTED) for n in extractive.notes)
+    generator = ChatGenerator(base_url=base_url, model="cite", api_key="test-key", timeout=5.0)
+    answer = Retriever(lenient.reader, lenient.embedder, settings=settings, generator=generator).ask(question)
+    assert answer.mode == "generative" and not answer.abstained
+    assert any(n.startswith(DOUBTED) for n in answer.notes)
+    generator = ChatGenerator(base_url=base_url, model="decline", api_key="test-key", timeout=5.0)
+    declined = Retriever(lenient.reader, lenient.embedder, settings=settings, generator=generator).ask(question)
+    assert declined.abstained and any(n.startswith(DOUBTED) for n in declined.notes)
