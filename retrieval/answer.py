@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from retrieval.question import QuestionPart, carries, counts, question_parts
 from retrieval.text import Sentence, content_terms, name_terms, token_set
-from retrieval.timeframe import asked_period, speaks_of, years_named
+from retrieval.timeframe import EMPTY_WINDOW_NOTE, asked_period, speaks_of, years_named
 from retrieval.types import Answer, Citation, Hit
 
 if TYPE_CHECKING:
@@ -392,7 +392,7 @@ def answer_from(retrieval: Retrieval, *, retriever: Retriever) -> Answer:
     """The extractive answer (or abstention) for a finished retrieval."""
     s = retriever.settings
     evidence = assess(retrieval, retriever=retriever)
-    notes = list(retrieval.notes) + period_notes(evidence)
+    notes = list(retrieval.notes) + period_notes(retrieval, evidence)
     if not retrieval.hits or evidence.confidence < s.abstain_threshold or not evidence.sentences:
         return abstention(retrieval, notes=notes)
     chosen = choose(evidence.sentences, max_sentences=s.answer_max_sentences, min_relative=s.answer_min_relative_score)
@@ -429,13 +429,14 @@ def abstention(retrieval: Retrieval, *, notes: list[str]) -> Answer:
     return Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], notes=notes, closest=closest)
 
 
-def period_notes(evidence: Evidence) -> list[str]:
+def period_notes(retrieval: Retrieval, evidence: Evidence) -> list[str]:
     """Why the evidence was doubted, when it is about another time than the question asks.
 
     An answer may still stand on it, and an abstention's closest passages are otherwise a
-    puzzle ("but this is the cup final").
+    puzzle ("but this is the cup final"). Nothing to add when the search already said the
+    archive holds nothing from that time.
     """
-    if not evidence.off_period:
+    if not evidence.off_period or EMPTY_WINDOW_NOTE.format(phrase=evidence.off_period) in retrieval.notes:
         return []
     return [f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time."]
 

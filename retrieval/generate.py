@@ -102,7 +102,7 @@ def generative_answer(retrieval: Retrieval, extractive: Answer, *, generator: An
         return _fallback(extractive, f"Generative answer unavailable ({exc}); this is the extractive answer.")
     evidence = assess(retrieval, retriever=retriever)
     if text.strip().rstrip(".").upper() == NO_ANSWER:
-        answer = abstention(retrieval, notes=list(retrieval.notes) + period_notes(evidence))
+        answer = abstention(retrieval, notes=list(retrieval.notes) + period_notes(retrieval, evidence))
         answer.mode = "generative"
         return answer
 
@@ -142,7 +142,7 @@ def generative_answer(retrieval: Retrieval, extractive: Answer, *, generator: An
             )
         )
     as_of = newest_date(citations)
-    notes = list(retrieval.notes) + period_notes(evidence)
+    notes = list(retrieval.notes) + period_notes(retrieval, evidence)
     notes += freshness_notes(retrieval, as_of, stale_after_days=retriever.settings.stale_after_days)
     return Answer(answer=cleaned, abstained=False, citations=citations, as_of=as_of, notes=notes, mode="generative")
 

@@ -32,7 +32,7 @@ from newsbot.settings import Settings
 from retrieval.followup import search_query
 from retrieval.terms import TermStats
 from retrieval.text import ArticleText, Sentence, content_terms, token_set
-from retrieval.timeframe import TimeFrame, parse_timeframe
+from retrieval.timeframe import EMPTY_WINDOW_NOTE, TimeFrame, parse_timeframe
 from retrieval.types import Answer, ArticleSummary, Filters, Hit, SourceInfo, Turn
 
 __all__ = ["Candidate", "Retrieval", "Retriever"]
@@ -242,7 +242,7 @@ class Retriever:
                 w_until = min(w_until, until)
             window_allowed = self.reader.chunk_ids_where(sources=filters.sources, since=w_since, until=w_until, article_ids=filters.article_ids)
             if window_allowed is not None and len(window_allowed) == 0:
-                notes.append(f"The archive has no articles from the period asked about ({timeframe.phrase}).")
+                notes.append(EMPTY_WINDOW_NOTE.format(phrase=timeframe.phrase))
                 window_allowed = None
             elif s.question_window == "hard":
                 allowed, window_allowed = window_allowed, None

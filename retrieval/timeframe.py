@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["TimeFrame", "asked_period", "parse_timeframe", "speaks_of", "years_named"]
+__all__ = ["EMPTY_WINDOW_NOTE", "TimeFrame", "asked_period", "parse_timeframe", "speaks_of", "years_named"]
 
 _MONTHS = {
     name: number
@@ -208,6 +208,9 @@ def _bounds(match: re.Match[str], tag: str, *, as_of: date, default_year: int | 
         return date(year, 1, 1), date(year, 12, 31)
     return None
 
+
+#: Said when the archive holds nothing from the window a question names.
+EMPTY_WINDOW_NOTE = "The archive has no articles from the period asked about ({phrase})."
 
 #: Days after a window in which a report of it may still appear ("sentenced on Friday" is
 #: reported on Monday, a verdict's analysis weeks later).

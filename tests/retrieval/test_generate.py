@@ -23,7 +23,7 @@ from retrieval.search import Retriever
 
 QUESTION = "Who called the letter a mistake?"
 # The note `ask` adds when its evidence neither dates from nor mentions the time asked about.
-DOUBTED = "None of the closest reports dates from or mentions the period asked about (in 2016)"
+DOUBTED = "None of the closest reports dates from or mentions the period asked about (in 2024)"
 
 
 def _fake_llm() -> FastAPI:
@@ -135,7 +135,12 @@ def test_a_generated_answer_keeps_the_note_on_evidence_from_another_time(seed_re
     base_url, _ = llm_server
     settings = seed_retriever.settings.model_copy(update={"abstain_threshold": 0.2})
     lenient = Retriever(seed_retriever.reader, seed_retriever.embedder, settings=settings)
-    question = "Who called the letter a mistake in 2016?"
+    # When the archive has nothing from the time at all, the search's note says it, once.
+    nothing_then = lenient.ask("Who called the letter a mistake in 2016?").notes
+    assert "The archive has no articles from the period asked about (in 2016)." in nothing_then
+    assert not any(n.startswith("None of the closest reports") for n in nothing_then)
+    # The fixture news is from 2024, so the archive has that year, but not the letter's story.
+    question = "Who called the letter a mistake in 2024?"
     extractive = lenient.ask(question)
     assert not extractive.abstained and any(n.startswith(DOUBTED) for n in extractive.notes)
     generator = ChatGenerator(base_url=base_url, model="cite", api_key="test-key", timeout=5.0)
