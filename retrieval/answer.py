@@ -103,8 +103,8 @@ class Evidence:
     #: The two combined (see `assess`), compared with `abstain_threshold`.
     confidence: float
     sentences: list[ScoredSentence]
-    #: The period the question asks about ("in May 2023", "2019") when none of the best
-    #: passages dates from it or mentions it (the confidence was lowered for that).
+    #: The period the question asks about ("in May 2023", "2019") when none of the articles
+    #: of the best two sentences dates from it or mentions it (the confidence was lowered).
     off_period: str | None = None
 
 

@@ -228,7 +228,8 @@ def asked_period(frame: TimeFrame, question: str) -> TimeFrame:
     years = years_named(question)
     if not years:
         return frame
-    return TimeFrame(since=date(min(years), 1, 1), until=date(max(years), 12, 31), phrase=str(min(years)))
+    first, last = min(years), max(years)
+    return TimeFrame(since=date(first, 1, 1), until=date(last, 12, 31), phrase=str(first) if first == last else f"{first}-{last}")
 
 
 def speaks_of(frame: TimeFrame, *, published_at: str | None, text: str) -> bool:
@@ -257,7 +258,8 @@ def speaks_of(frame: TimeFrame, *, published_at: str | None, text: str) -> bool:
     if any(first <= year <= last for year in named):
         return True
     if since and until and (until - since).days <= 31 and published is not None and first <= published.year <= last:
-        months = {n for n in (since.month, until.month)}
-        words = [name for name, number in _MONTHS.items() if number in months]
+        # Every spelling of the month ("Sept."); a May window meets the verb "may" too, which
+        # errs on the side of answering.
+        words = [name for name, number in _MONTHS.items() if number in {since.month, until.month}]
         return re.search(rf"\b(?:{'|'.join(words)})\b", text, re.I) is not None
     return False

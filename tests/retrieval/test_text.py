@@ -139,6 +139,9 @@ def test_a_question_is_about_its_window_else_the_years_it_names() -> None:
     assert (period.since, period.until) == (date(2019, 1, 1), date(2019, 12, 31))
     window = "Who won the cup final in May 2019?"
     assert asked_period(parse_timeframe(window, as_of=as_of), window) == parse_timeframe(window, as_of=as_of)
+    editions = "How did the 2015 and 2019 Tour de France routes differ?"
+    period = asked_period(parse_timeframe(editions, as_of=as_of), editions)
+    assert (period.since, period.until, period.phrase) == (date(2015, 1, 1), date(2019, 12, 31), "2015-2019")
     timeless = "Who won the Tour de France?"
     assert not asked_period(parse_timeframe(timeless, as_of=as_of), timeless).has_window
 
