@@ -194,23 +194,31 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
-    frame = asked_period(retrieval.timeframe, retrieval.question)
-    off_period = None
-    quoted = {x.hit.article_id: x.hit for x in ranked[:2]}.values()
-    if frame.has_window and not any(
-        speaks_of(frame, published_at=h.published_at, text=retriever.article_text(h.article_id).body) for h in quoted
-    ):
-        # Asked about a time ("in December 2020", "the 2019 Tour de France") the articles of
-        # the best two sentences neither date from nor name: they are most likely about
-        # another stage of the story (the crash in January, not the compensation announced in
-        # December) or another edition, however well their words match. Those articles, not
-        # the best passages: a passage that speaks of the time but answers nothing (a preview
-        # of this year's race for "who won this year's race?") must not vouch for the others.
-        # Two, as measured: the best sentence alone lost an answerable question, three let a
-        # side remark from another article vouch (docs/retrieval.md).
+    off_period = _off_period(retrieval, ranked, retriever=retriever)
+    if off_period:
         confidence *= retriever.settings.off_window_factor
-        off_period = frame.phrase
     return Evidence(dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period)
+
+
+def _off_period(retrieval: Retrieval, ranked: list[ScoredSentence], *, retriever: Retriever) -> str | None:
+    """The period the question asks about, when the evidence the answer leads with is not of it.
+
+    Asked about a time ("in December 2020", "the 2019 Tour de France") that the articles of
+    the best two sentences neither date from nor name, the evidence is most likely about
+    another stage of the story (the crash in January, not the compensation announced in
+    December) or another edition, however well its words match. Those articles, not the best
+    passages: a passage that speaks of the time but answers nothing (a preview of this year's
+    race for "who won this year's race?") must not vouch for the others. Two, as measured:
+    the best sentence alone lost an answerable question, three let a side remark from another
+    article vouch (docs/retrieval.md).
+    """
+    frame = asked_period(retrieval.timeframe, retrieval.question)
+    if not frame.has_window:
+        return None
+    quoted = {x.hit.article_id: x.hit for x in ranked[:2]}.values()
+    if any(speaks_of(frame, published_at=h.published_at, text=retriever.article_text(h.article_id).body) for h in quoted):
+        return None
+    return frame.phrase
 
 
 class _Cues:
