@@ -32,7 +32,7 @@ from newsbot.settings import Settings
 from retrieval.followup import search_query
 from retrieval.terms import TermStats
 from retrieval.text import ArticleText, Sentence, content_terms, token_set
-from retrieval.timeframe import EMPTY_WINDOW_NOTE, TimeFrame, parse_timeframe
+from retrieval.timeframe import EMPTY_WINDOW_NOTE, TimeFrame, parse_timeframe, published_day
 from retrieval.types import Answer, ArticleSummary, Filters, Hit, SourceInfo, Turn
 
 __all__ = ["Candidate", "Retrieval", "Retriever"]
@@ -484,11 +484,8 @@ class Retriever:
     @staticmethod
     def _recency(published_at: str | None, as_of: date, *, floor: float, half_life: float) -> float:
         """Decay with a floor: recent articles keep their score, old and undated ones keep the floor."""
-        if not published_at:
-            return floor
-        try:
-            published = date.fromisoformat(published_at[:10])
-        except ValueError:
+        published = published_day(published_at)
+        if published is None:
             return floor
         age = max(0, (as_of - published).days)
         return floor + (1.0 - floor) * 0.5 ** (age / half_life)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["EMPTY_WINDOW_NOTE", "TimeFrame", "asked_period", "parse_timeframe", "speaks_of", "years_named"]
+__all__ = ["EMPTY_WINDOW_NOTE", "TimeFrame", "asked_period", "parse_timeframe", "published_day", "speaks_of", "years_named"]
 
 _MONTHS = {
     name: number
@@ -217,6 +217,16 @@ EMPTY_WINDOW_NOTE = "The archive has no articles from the period asked about ({p
 REPORT_GRACE_DAYS = 30
 
 
+def published_day(published_at: str | None) -> date | None:
+    """The day of an ISO publication date or timestamp; None when it is missing or unreadable."""
+    if not published_at:
+        return None
+    try:
+        return date.fromisoformat(published_at[:10])
+    except ValueError:
+        return None
+
+
 def asked_period(frame: TimeFrame, question: str) -> TimeFrame:
     """The time `question` is about: its window, else the years it names ("the 2019 Tour de France").
 
@@ -243,10 +253,7 @@ def speaks_of(frame: TimeFrame, *, published_at: str | None, text: str) -> bool:
     if not frame.has_window:
         return True
     since, until = frame.since, frame.until
-    try:
-        published = date.fromisoformat(published_at[:10]) if published_at else None
-    except ValueError:
-        published = None
+    published = published_day(published_at)
     if published is not None:
         after_start = since is None or published >= since
         before_end = until is None or published <= until + timedelta(days=REPORT_GRACE_DAYS)
