@@ -243,13 +243,12 @@ def question_parts(question: str) -> list[QuestionPart]:
     `terms` are its own topical words; a single part holds all of the question's.
     """
     asking: list[str] = []
-    starts = [0, *(m.end() for m in _PART_SPLIT.finditer(question))]
-    for chunk, start in zip(_PART_SPLIT.split(question), starts, strict=True):
-        # A sentence that ends in a full stop states what the question is about: its relative
-        # clauses ("Thai Princess Ubolratana, whose 2019 bid ... failed, lost her title.") ask
-        # nothing.
-        after = question[start + len(chunk) : start + len(chunk) + 1]
-        if after in (".", "!") and start + len(chunk) + 1 < len(question.rstrip()):
+    ends = [m.group(0)[0] for m in _PART_SPLIT.finditer(question)] + [""]
+    for chunk, end in zip(_PART_SPLIT.split(question), ends, strict=True):
+        # A sentence that ends in a full stop before the question states what it is about:
+        # its relative clauses ("Thai Princess Ubolratana, whose 2019 bid ... failed, lost her
+        # title.") ask nothing.
+        if end in (".", "!"):
             continue
         for match in _CLAUSE_START.finditer(chunk):
             clause = chunk[match.start(1) :].strip(" ,;")
