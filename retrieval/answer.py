@@ -396,10 +396,9 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / (len(a | b) or 1)
 
 
-def answer_from(retrieval: Retrieval, *, retriever: Retriever) -> Answer:
-    """The extractive answer (or abstention) for a finished retrieval."""
+def answer_from(retrieval: Retrieval, evidence: Evidence, *, retriever: Retriever) -> Answer:
+    """The extractive answer (or abstention) for a finished retrieval and its `assess`ed evidence."""
     s = retriever.settings
-    evidence = assess(retrieval, retriever=retriever)
     notes = list(retrieval.notes) + period_notes(retrieval, evidence)
     if not retrieval.hits or evidence.confidence < s.abstain_threshold or not evidence.sentences:
         return abstention(retrieval, notes=notes)

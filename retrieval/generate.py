@@ -20,6 +20,7 @@ from retrieval.types import Answer, Citation
 
 if TYPE_CHECKING:
     from newsbot.settings import Settings
+    from retrieval.answer import Evidence
     from retrieval.search import Retrieval, Retriever
 
 __all__ = ["ChatGenerator", "NO_ANSWER", "build_messages", "generative_answer"]
@@ -92,15 +93,18 @@ def build_messages(question: str, retrieval: Retrieval) -> list[dict[str, str]]:
     ]
 
 
-def generative_answer(retrieval: Retrieval, extractive: Answer, *, generator: Any, retriever: Retriever) -> Answer:
-    """The model's answer with valid citations only, or `extractive` with a note saying why not."""
-    from retrieval.answer import abstention, assess, freshness_notes, newest_date, period_notes
+def generative_answer(retrieval: Retrieval, evidence: Evidence, extractive: Answer, *, generator: Any, retriever: Retriever) -> Answer:
+    """The model's answer with valid citations only, or `extractive` with a note saying why not.
+
+    `evidence` is the retrieval's `assess`ed sentences, the ones `extractive` chose from: each
+    cited passage is quoted by its best sentence.
+    """
+    from retrieval.answer import abstention, freshness_notes, newest_date, period_notes
 
     try:
         text = generator.complete(build_messages(retrieval.question, retrieval))
     except GenerationError as exc:
         return _fallback(extractive, f"Generative answer unavailable ({exc}); this is the extractive answer.")
-    evidence = assess(retrieval, retriever=retriever)
     if text.strip().rstrip(".").upper() == NO_ANSWER:
         answer = abstention(retrieval, notes=list(retrieval.notes) + period_notes(retrieval, evidence))
         answer.mode = "generative"

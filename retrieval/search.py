@@ -141,18 +141,20 @@ class Retriever:
         as_of: date | None = None,
     ) -> Answer:
         """An answer with `[n]` citations, or an abstention with the closest passages."""
-        from retrieval.answer import answer_from
+        from retrieval.answer import answer_from, assess
 
         started = time.perf_counter()
         k = top_k or self.settings.top_k
         retrieval = self.retrieve(
             question, top_k=k, filters=filters, as_of=as_of, history=history, max_per_article=self.settings.answer_max_per_article
         )
-        answer = answer_from(retrieval, retriever=self)
+        # Scored once: the generative path cites the same evidence the extractive answer chose from.
+        evidence = assess(retrieval, retriever=self)
+        answer = answer_from(retrieval, evidence, retriever=self)
         if self.generator is not None and not answer.abstained:
             from retrieval.generate import generative_answer
 
-            answer = generative_answer(retrieval, answer, generator=self.generator, retriever=self)
+            answer = generative_answer(retrieval, evidence, answer, generator=self.generator, retriever=self)
         answer.took_ms = (time.perf_counter() - started) * 1000
         return answer
 
