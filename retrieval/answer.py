@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from retrieval.question import QuestionPart, carries, counts, question_parts
 from retrieval.text import Sentence, content_terms, name_terms, token_set
-from retrieval.timeframe import EMPTY_WINDOW_NOTE, asked_period, speaks_of, years_named
+from retrieval.timeframe import asked_period, speaks_of, years_named
 from retrieval.types import Answer, Citation, Hit
 
 if TYPE_CHECKING:
@@ -443,7 +443,7 @@ def period_notes(retrieval: Retrieval, evidence: Evidence) -> list[str]:
     puzzle ("but this is the cup final"). Nothing to add when the search already said the
     archive holds nothing from that time.
     """
-    if not evidence.off_period or EMPTY_WINDOW_NOTE.format(phrase=evidence.off_period) in retrieval.notes:
+    if not evidence.off_period or retrieval.window_empty:
         return []
     return [f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time."]
 

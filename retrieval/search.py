@@ -76,6 +76,8 @@ class Retrieval:
     #: Highest dense cosine among all candidates (the evidence's semantic closeness).
     best_dense: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: The question named a period the archive holds no article from (and `notes` says so).
+    window_empty: bool = False
 
 
 def _single_threaded_faiss() -> None:
@@ -230,6 +232,7 @@ class Retriever:
         if recent is not None:
             timeframe = TimeFrame(since=timeframe.since, until=timeframe.until, recent=recent, window_days=timeframe.window_days, phrase=timeframe.phrase)
         notes: list[str] = []
+        window_empty = False
 
         until = filters.until
         if explicit_as_of and s.hide_after_as_of:
@@ -245,6 +248,7 @@ class Retriever:
             window_allowed = self.reader.chunk_ids_where(sources=filters.sources, since=w_since, until=w_until, article_ids=filters.article_ids)
             if window_allowed is not None and len(window_allowed) == 0:
                 notes.append(EMPTY_WINDOW_NOTE.format(phrase=timeframe.phrase))
+                window_empty = True
                 window_allowed = None
             elif s.question_window == "hard":
                 allowed, window_allowed = window_allowed, None
@@ -270,7 +274,7 @@ class Retriever:
                     if cand.keyword_rank is None:
                         cand.keyword, cand.keyword_rank = bm25, offset + rank
         if not candidates:
-            return Retrieval(question, query, as_of, timeframe, [], {}, context_terms, 0.0, notes)
+            return Retrieval(question, query, as_of, timeframe, [], {}, context_terms, 0.0, notes, window_empty)
 
         window_ids = set(window_allowed.tolist()) if window_allowed is not None else None
         chunks = self._score(candidates, mode=mode, as_of=as_of, timeframe=timeframe, window_ids=window_ids)
@@ -319,7 +323,7 @@ class Retriever:
                 )
             )
         best_dense = max((c.dense for c in candidates.values() if c.dense is not None), default=0.0)
-        return Retrieval(question, query, as_of, timeframe, hits, candidates, context_terms, best_dense, notes)
+        return Retrieval(question, query, as_of, timeframe, hits, candidates, context_terms, best_dense, notes, window_empty)
 
     def _score(
         self,
