@@ -98,9 +98,13 @@ _PART_SPLIT = re.compile(rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\s+and\s+)(?={
 # who ..."); the first one that is not a time clause is it, and a later ", where ..." is a
 # relative clause inside it.
 _CLAUSE_START = re.compile(rf"(?:^\W*(?:{_LEAD}\s+)?|,\s+)({_WH}\b)", re.I)
-# A short trailing conjunct naming a new subject repeats the question for it ("... run in
-# Vienna and Kosgei in Chicago"): at most five words, opening with a capitalised name.
-_GAPPED = re.compile(r"\s+and\s+(?=[A-Z][\w’'-]*(?:\s+\S+){0,4}\s*[?.]?\s*$)")
+# A short trailing conjunct naming a new subject and where or when repeats the question for
+# it ("... run in Vienna and Kosgei in Chicago"): a capitalised name of up to three words,
+# then a preposition, and nothing else of a clause. A list's last item ("where did Spain,
+# Italy and France agree to meet"), a second name in a compound ("the Kessock plant and
+# Vessby Field") or a clause of its own ("after Norland and Estmark joined in May") asks
+# nothing new; the looser rule before this one split all three.
+_GAPPED = re.compile(r"\s+and\s+(?=(?:the\s+)?[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,2}\s+(?:in|at|on|during|for)\s+\S+(?:\s+\S+){0,3}\s*[?.]?\s*$)")
 
 
 @dataclass(frozen=True, slots=True)

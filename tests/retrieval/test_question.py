@@ -58,6 +58,16 @@ def test_a_trailing_conjunct_repeats_the_question_for_a_new_subject() -> None:
     assert parts[1].kinds == {"time"} and parts[1].terms == {"ruben", "makori", "vessby"}
     # A long conjunct is the question's own subject, not a new question.
     assert len(question_parts("When did Prince Harry and Meghan Markle announce they would step back from royal duties?")) == 1
+    seats = question_parts("How many seats did Labour win in Leeds and the Greens in Hull?")
+    assert [p.text for p in seats] == ["How many seats did Labour win in Leeds", "the Greens in Hull?"]
+    # A list's last item, a compound's second name, a clause with its own verb: one question.
+    for question in (
+        "Where did the ministers of Spain, Italy and France agree to meet next?",
+        "How much output did the drone strikes on the Kessock plant and Vessby Field disrupt?",
+        "Which member had still not signed after Norland and Estmark joined in May 2019?",
+        "Which countries did the storm hit, including Spain and France?",
+    ):
+        assert len(question_parts(question)) == 1, question
 
 
 def test_what_noun_caused_asks_for_a_cause() -> None:
