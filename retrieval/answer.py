@@ -31,7 +31,7 @@ from retrieval.types import Answer, Citation, Hit
 if TYPE_CHECKING:
     from retrieval.search import Retrieval, Retriever
 
-__all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess", "period_notes", "question_weights"]
+__all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess", "doubt_notes", "question_weights"]
 
 ABSTAIN_TEXT = "I found nothing in the archive that answers this."
 CLOSEST_NOTE = "The closest passages are listed below; they do not answer the question."
@@ -106,6 +106,9 @@ class Evidence:
     #: The period the question asks about ("in May 2023", "2019") when none of the articles
     #: of the best two sentences dates from it or mentions it (the confidence was lowered).
     off_period: str | None = None
+    #: What the question asks for that no retrieved sentence states ("a sentence or verdict"),
+    #: for the kinds whose absence tells (`UNSTATED`); the confidence was lowered.
+    unstated: str | None = None
 
 
 def question_weights(question: str, context_terms: list[str], retriever: Retriever) -> dict[str, float]:
@@ -197,7 +200,32 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     off_period = _off_period(retrieval, ranked, retriever=retriever)
     if off_period:
         confidence *= retriever.settings.off_window_factor
-    return Evidence(dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period)
+    unstated = _unstated(whole.kinds, hits, retriever=retriever)
+    if unstated:
+        confidence *= retriever.settings.unstated_kind_factor
+    return Evidence(
+        dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period, unstated=unstated
+    )
+
+
+#: Answer kinds whose absence from the best-matching reports tells that the archive lacks the
+#: fact: a report of the crime or of the trial's start matches a question about the sentence
+#: word for word, yet says nothing of how the case ended. (Most kinds do not tell: some
+#: number, name or date is in nearly every report.)
+UNSTATED: dict[str, str] = {"penalty": "a sentence or verdict"}
+
+
+def _unstated(kinds: frozenset[str], hits: list[Hit], *, retriever: Retriever) -> str | None:
+    """What the question asks for (of `UNSTATED`) when the articles of the two best hits never state it.
+
+    The whole articles, not the retrieved passages, so a sentence further down the report
+    counts; and only the best two, as another case's sentence in a lower-ranked report (a
+    roundup's "was sentenced to 73 months") says nothing of this one.
+    """
+    for kind, what in UNSTATED.items():
+        if kind in kinds and not any(carries(kind, retriever.article_text(a).body) for a in dict.fromkeys(h.article_id for h in hits[:2])):
+            return what
+    return None
 
 
 def _off_period(retrieval: Retrieval, ranked: list[ScoredSentence], *, retriever: Retriever) -> str | None:
@@ -399,7 +427,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 def answer_from(retrieval: Retrieval, evidence: Evidence, *, retriever: Retriever) -> Answer:
     """The extractive answer (or abstention) for a finished retrieval and its `assess`ed evidence."""
     s = retriever.settings
-    notes = list(retrieval.notes) + period_notes(retrieval, evidence)
+    notes = list(retrieval.notes) + doubt_notes(retrieval, evidence)
     if not retrieval.hits or evidence.confidence < s.abstain_threshold or not evidence.sentences:
         return abstention(retrieval, notes=notes)
     chosen = choose(evidence.sentences, max_sentences=s.answer_max_sentences, min_relative=s.answer_min_relative_score)
@@ -436,16 +464,19 @@ def abstention(retrieval: Retrieval, *, notes: list[str]) -> Answer:
     return Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], notes=notes, closest=closest)
 
 
-def period_notes(retrieval: Retrieval, evidence: Evidence) -> list[str]:
-    """Why the evidence was doubted, when it is about another time than the question asks.
+def doubt_notes(retrieval: Retrieval, evidence: Evidence) -> list[str]:
+    """Why the evidence was doubted: it is about another time than asked, or lacks what is asked.
 
     An answer may still stand on it, and an abstention's closest passages are otherwise a
-    puzzle ("but this is the cup final"). Nothing to add when the search already said the
+    puzzle ("but this is the cup final"). No period note when the search already said the
     archive holds nothing from that time.
     """
-    if not evidence.off_period or retrieval.window_empty:
-        return []
-    return [f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time."]
+    notes = []
+    if evidence.off_period and not retrieval.window_empty:
+        notes.append(f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time.")
+    if evidence.unstated:
+        notes.append(f"None of the closest reports states {evidence.unstated}; they may tell of an earlier stage of the story.")
+    return notes
 
 
 def newest_date(citations: list[Citation]) -> str | None:

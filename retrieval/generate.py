@@ -99,14 +99,14 @@ def generative_answer(retrieval: Retrieval, evidence: Evidence, extractive: Answ
     `evidence` is the retrieval's `assess`ed sentences, the ones `extractive` chose from: each
     cited passage is quoted by its best sentence.
     """
-    from retrieval.answer import abstention, freshness_notes, newest_date, period_notes
+    from retrieval.answer import abstention, freshness_notes, newest_date, doubt_notes
 
     try:
         text = generator.complete(build_messages(retrieval.question, retrieval))
     except GenerationError as exc:
         return _fallback(extractive, f"Generative answer unavailable ({exc}); this is the extractive answer.")
     if text.strip().rstrip(".").upper() == NO_ANSWER:
-        answer = abstention(retrieval, notes=list(retrieval.notes) + period_notes(retrieval, evidence))
+        answer = abstention(retrieval, notes=list(retrieval.notes) + doubt_notes(retrieval, evidence))
         answer.mode = "generative"
         return answer
 
@@ -146,7 +146,7 @@ def generative_answer(retrieval: Retrieval, evidence: Evidence, extractive: Answ
             )
         )
     as_of = newest_date(citations)
-    notes = list(retrieval.notes) + period_notes(retrieval, evidence)
+    notes = list(retrieval.notes) + doubt_notes(retrieval, evidence)
     notes += freshness_notes(retrieval, as_of, stale_after_days=retriever.settings.stale_after_days)
     return Answer(answer=cleaned, abstained=False, citations=citations, as_of=as_of, notes=notes, mode="generative")
 

@@ -49,6 +49,11 @@ _CAUSE_Q = re.compile(
     r"\b(?:why|what (?:[\w-]+ ){0,2}?(?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
     re.I,
 )
+# The outcome of a case: "what sentence did X receive", "what verdict did the jury reach".
+_PENALTY_Q = re.compile(
+    r"\b(?:what|which)\s+(?:(?:prison|jail|custodial|court)\s+)?(?:sentences?|verdicts?|penalty|penalties|punishments?|(?:prison|jail)\s+terms?)\b",
+    re.I,
+)
 _NUMBER_S = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|billion|trillion|dozen|half)\b",
     re.I,
@@ -80,6 +85,14 @@ _CAUSE_S = re.compile(
     re.I,
 )
 
+# How a report states a case's outcome. Wider than the outcome alone ("faces up to 14 years in
+# prison", "the convicted killer"): a report that says any of it is not taken for one that
+# says nothing of a sentence (see `answer.assess`).
+_PENALTY_S = re.compile(
+    r"\b(?:sentenced|sentences? of|(?:life|prison|jail|suspended|custodial|death) sentences?|jailed|imprisoned|imprisonment|years? (?:in|behind) (?:jail|prison|bars)|(?:prison|jail) terms?|fined|a fine of|probation|community service|death penalty|acquitted|acquittal|convicted|conviction|found (?:\w+ ){0,2}?(?:not )?guilty|verdicts?|cleared of|mistrial|hung jury)\b",
+    re.I,
+)
+
 #: Sentence cue of each answer kind.
 _CUES: dict[str, re.Pattern[str]] = {
     "number": _NUMBER_S,
@@ -89,6 +102,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "calendar_date": _CALENDAR_S,
     "time": _TIME_S,
     "cause": _CAUSE_S,
+    "penalty": _PENALTY_S,
 }
 
 # Where a question turns to its next part: ", and which ...", "; what ...", "... and when did",
@@ -122,7 +136,7 @@ class QuestionPart:
 
 
 def question_kinds(text: str) -> frozenset[str]:
-    """The kinds of answer `text` asks for: number, ratio, age, date, time, person, place, cause.
+    """The kinds of answer `text` asks for: number, ratio, age, date, time, person, place, cause, penalty.
 
     An opening "who", "when", "where" or "why" decides alone: in "Who dissented at the rate
     decision?" the "rate" does not ask for a number. After "what/which/how", the nouns and
@@ -150,6 +164,8 @@ def question_kinds(text: str) -> frozenset[str]:
         kinds.add("time")
     if _CAUSE_Q.search(text):
         kinds.add("cause")
+    if _PENALTY_Q.search(text):
+        kinds.add("penalty")
     if _DATE_Q.search(text) and (opener is None or "when" not in _DATE_Q.search(text).group(0).lower()):
         kinds.add("date")
     if _PLACE_Q.search(text) and (opener is None or not _PLACE_Q.search(text).group(0).lower().startswith("where")):
@@ -280,6 +296,6 @@ def _split_gapped(segment: str) -> list[tuple[str, str]]:
 
 
 def carries(kind: str, text: str) -> bool:
-    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause)."""
+    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause, penalty)."""
     cue = _CUES.get(kind)
     return bool(cue and cue.search(text))

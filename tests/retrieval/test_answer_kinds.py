@@ -142,6 +142,26 @@ STORIES = [
             "The Fenmoor League season ends in September."
         ),
     },
+    {
+        "title": "Marholm man charged over Kessock harbour stabbing",
+        "published_at": "2031-06-03",
+        "body": (
+            "A Marholm man has been charged with attempted murder after a stabbing at Kessock harbour on Saturday night.\n\n"
+            "Tomas Kvale, 31, appeared before Kessock magistrates on Monday and was remanded in custody. "
+            "A harbour worker, aged 45, was stabbed twice during an argument outside the ferry terminal and remains in hospital.\n\n"
+            "Kvale will appear at Kessock Crown Court on 30 June. Police have appealed for witnesses to the attack."
+        ),
+    },
+    {
+        "title": "Vessby accountant jailed for pension fraud",
+        "published_at": "2031-05-14",
+        "body": (
+            "A Vessby accountant who stole from the pension savings of his clients has been jailed for six years.\n\n"
+            "Judge Hanne Lie told Vessby Crown Court that Erik Solheim, 58, had betrayed people who trusted him with their savings. "
+            "Solheim took 2.4 million kroner from 37 clients over nine years.\n\n"
+            "He was also banned from working as an accountant for life."
+        ),
+    },
 ]
 
 
@@ -321,3 +341,20 @@ def test_the_quoted_articles_must_speak_of_the_time_asked_about(retriever: Retri
     assert evidence.off_period == "in October 2032"
     answer = retriever.ask(question)
     assert answer.abstained or any("period asked about (in October 2032)" in n for n in answer.notes)
+
+
+def test_a_question_about_a_sentence_is_doubted_when_the_reports_state_none(retriever: Retriever) -> None:
+    # The only report of the stabbing is of the charge: every word of the question matches it,
+    # but it says nothing of how the case ended.
+    question = "What sentence did Tomas Kvale receive for the Kessock harbour stabbing?"
+    lax = Retriever(retriever.reader, retriever.embedder, settings=retriever.settings.model_copy(update={"unstated_kind_factor": 1.0}))
+    assert not lax.ask(question).abstained, "the charge report alone is close enough to answer from: the test exercises the rule"
+    answer = retriever.ask(question)
+    assert answer.abstained and not answer.citations
+    assert "None of the closest reports states a sentence or verdict; they may tell of an earlier stage of the story." in answer.notes
+    assert any("Kvale" in hit.text for hit in answer.closest)
+    # Where the report states it, the question is answered from it.
+    jailed = retriever.ask("What prison sentence did accountant Erik Solheim get for the Vessby pension fraud?")
+    assert not jailed.abstained and any("jailed for six years" in c.quote for c in jailed.citations)
+    assert not any("states a sentence" in n for n in jailed.notes)
+    _quotes_exact(jailed, retriever)

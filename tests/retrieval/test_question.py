@@ -144,3 +144,15 @@ def test_a_reason_given_with_since_or_for_is_a_cause() -> None:
     # "since" with a time is not a reason.
     assert not carries("cause", "He has led the party since 2014 and since the election.")
     assert not carries("cause", "The plant has been closed for repairs.")
+
+
+def test_a_sentence_or_verdict_asked_for_is_a_penalty() -> None:
+    assert question_kinds("What sentence did the Kessock stabber receive?") == {"penalty"}
+    assert "penalty" in question_kinds("What prison term did the accountant get for the fraud?")
+    assert "penalty" in question_kinds("Which verdict did the jury reach in the Vessby trial?")
+    assert "penalty" not in question_kinds("What did the judge say about the pension fraud?")
+    # Stated as a case's outcome, or as what the accused faced: either says something of it.
+    assert carries("penalty", "He was jailed for six years on Friday.")
+    assert carries("penalty", "If convicted, he faces up to 14 years in prison.")
+    assert carries("penalty", "The jury found her not guilty of all charges.")
+    assert not carries("penalty", "Kvale was charged and remanded in custody.")
