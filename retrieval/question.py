@@ -49,9 +49,11 @@ _CAUSE_Q = re.compile(
     r"\b(?:why|what (?:[\w-]+ ){0,2}?(?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
     re.I,
 )
-# The outcome of a case: "what sentence did X receive", "what verdict did the jury reach".
+# The outcome of a case: "what sentence did X receive", "what verdict did the jury reach",
+# "how long was X jailed for".
 _PENALTY_Q = re.compile(
-    r"\b(?:what|which)\s+(?:(?:prison|jail|custodial|court)\s+)?(?:sentences?|verdicts?|penalty|penalties|punishments?|(?:prison|jail)\s+terms?)\b",
+    r"\b(?:what|which)\s+(?:(?:prison|jail|custodial|court)\s+)?(?:sentences?|verdicts?|penalty|penalties|punishments?|(?:prison|jail)\s+terms?)\b"
+    r"|\bhow long\b.{0,80}?\b(?:jailed|imprisoned|sentenced|sentence|(?:prison|jail)\s+term)\b",
     re.I,
 )
 _NUMBER_S = re.compile(

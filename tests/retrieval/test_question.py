@@ -150,7 +150,9 @@ def test_a_sentence_or_verdict_asked_for_is_a_penalty() -> None:
     assert question_kinds("What sentence did the Kessock stabber receive?") == {"penalty"}
     assert "penalty" in question_kinds("What prison term did the accountant get for the fraud?")
     assert "penalty" in question_kinds("Which verdict did the jury reach in the Vessby trial?")
+    assert question_kinds("How long was the accountant jailed for?") == {"number", "penalty"}
     assert "penalty" not in question_kinds("What did the judge say about the pension fraud?")
+    assert "penalty" not in question_kinds("How long did the fraud trial last?")
     # Stated as a case's outcome, or as what the accused faced: either says something of it.
     assert carries("penalty", "He was jailed for six years on Friday.")
     assert carries("penalty", "If convicted, he faces up to 14 years in prison.")
