@@ -106,8 +106,8 @@ class Evidence:
     #: The period the question asks about ("in May 2023", "2019") when none of the articles
     #: of the best two sentences dates from it or mentions it (the confidence was lowered).
     off_period: str | None = None
-    #: What the question asks for that no retrieved sentence states ("a sentence or verdict"),
-    #: for the kinds whose absence tells (`UNSTATED`); the confidence was lowered.
+    #: What the question asks for that the best two hits' articles never state ("a sentence
+    #: or verdict"), for the kinds whose absence tells (`UNSTATED`); the confidence was lowered.
     unstated: str | None = None
 
 
