@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from retrieval.question import QuestionPart, carries, counts, question_parts
+from retrieval.question import QuestionPart, carries, counts, presupposed, question_parts, tells_of
 from retrieval.text import Sentence, content_terms, name_terms, token_set
 from retrieval.timeframe import asked_period, speaks_of, years_named
 from retrieval.types import Answer, Citation, Hit
@@ -106,9 +106,9 @@ class Evidence:
     #: The period the question asks about ("in May 2023", "2019") when none of the articles
     #: of the best two sentences dates from it or mentions it (the confidence was lowered).
     off_period: str | None = None
-    #: What the question asks for that the best two hits' articles never state ("a sentence
-    #: or verdict"), for the kinds whose absence tells (`UNSTATED`); the confidence was lowered.
-    unstated: str | None = None
+    #: An event the question takes for granted ("a death", "a sentence or verdict") that the
+    #: articles of the best two hits never tell of (the confidence was lowered).
+    untold: str | None = None
 
 
 def question_weights(question: str, context_terms: list[str], retriever: Retriever) -> dict[str, float]:
@@ -200,31 +200,33 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     off_period = _off_period(retrieval, ranked, retriever=retriever)
     if off_period:
         confidence *= retriever.settings.off_window_factor
-    unstated = _unstated(whole.kinds, hits, retriever=retriever)
-    if unstated:
-        confidence *= retriever.settings.unstated_kind_factor
+    untold = _untold(retrieval.question, hits, retriever=retriever)
+    if untold:
+        confidence *= retriever.settings.untold_event_factor
     return Evidence(
-        dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period, unstated=unstated
+        dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period, untold=untold
     )
 
 
-#: Answer kinds whose absence from the best-matching reports tells that the archive lacks the
-#: fact: a report of the crime or of the trial's start matches a question about the sentence
-#: word for word, yet says nothing of how the case ended. (Most kinds do not tell: some
-#: number, name or date is in nearly every report.)
-UNSTATED: dict[str, str] = {"penalty": "a sentence or verdict"}
+#: How the notes name each event of `question.presupposed`.
+EVENT_NAMES: dict[str, str] = {"sentence": "a sentence or verdict", "death": "a death"}
 
 
-def _unstated(kinds: frozenset[str], hits: list[Hit], *, retriever: Retriever) -> str | None:
-    """What the question asks for (of `UNSTATED`) when the articles of the two best hits never state it.
+def _untold(question: str, hits: list[Hit], *, retriever: Retriever) -> str | None:
+    """The event `question` takes for granted when the articles of the two best hits never tell of it.
 
-    The whole articles, not the retrieved passages, so a sentence further down the report
-    counts; and only the best two, as another case's sentence in a lower-ranked report (a
-    roundup's "was sentenced to 73 months") says nothing of this one.
+    A report of the crime or of the trial's start matches "what sentence did X receive?"
+    word for word, as a profile of a living leader matches "when did X die?", yet neither can
+    answer. The whole articles are read, not the passages, so a line further down the
+    report counts; and only the best two, as another case's sentence in a lower-ranked
+    roundup says nothing of this one. Only events whose words are rare in a report that does
+    not tell of them: a number, a name, a date or a "because" is in nearly every report, so
+    their absence tells nothing (docs/retrieval.md).
     """
-    for kind, what in UNSTATED.items():
-        if kind in kinds and not any(carries(kind, retriever.article_text(a).body) for a in dict.fromkeys(h.article_id for h in hits[:2])):
-            return what
+    articles = dict.fromkeys(h.article_id for h in hits[:2])
+    for event in presupposed(question):
+        if not any(tells_of(event, retriever.article_text(a).body) for a in articles):
+            return EVENT_NAMES[event]
     return None
 
 
@@ -465,7 +467,7 @@ def abstention(retrieval: Retrieval, *, notes: list[str]) -> Answer:
 
 
 def doubt_notes(retrieval: Retrieval, evidence: Evidence) -> list[str]:
-    """Why the evidence was doubted: it is about another time than asked, or lacks what is asked.
+    """Why the evidence was doubted: it is about another time than asked, or never tells of the event asked about.
 
     An answer may still stand on it, and an abstention's closest passages are otherwise a
     puzzle ("but this is the cup final"). No period note when the search already said the
@@ -474,8 +476,8 @@ def doubt_notes(retrieval: Retrieval, evidence: Evidence) -> list[str]:
     notes = []
     if evidence.off_period and not retrieval.window_empty:
         notes.append(f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time.")
-    if evidence.unstated:
-        notes.append(f"None of the closest reports states {evidence.unstated}; they may tell of an earlier stage of the story.")
+    if evidence.untold:
+        notes.append(f"None of the closest reports tells of {evidence.untold}; they may be about an earlier stage of the story.")
     return notes
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from retrieval.text import IRREGULAR_PASTS, content_terms
 
-__all__ = ["QuestionPart", "carries", "counts", "question_kinds", "question_parts"]
+__all__ = ["QuestionPart", "carries", "counts", "presupposed", "question_kinds", "question_parts", "tells_of"]
 
 _WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
 # A preposition may open the question before its interrogative: "In what year was X, who
@@ -47,13 +47,6 @@ _TIME_Q = re.compile(r"\b(?:what|which|whose|winning|finishing|finish) times?\b"
 _PLACE_Q = re.compile(r"\b(?:where|which (?:city|country|state|town|region|province|island|park|airport|nation|county|village|capital))\b", re.I)
 _CAUSE_Q = re.compile(
     r"\b(?:why|what (?:[\w-]+ ){0,2}?(?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
-    re.I,
-)
-# The outcome of a case: "what sentence did X receive", "what verdict did the jury reach",
-# "how long was X jailed for".
-_PENALTY_Q = re.compile(
-    r"\b(?:what|which)\s+(?:(?:prison|jail|custodial|court)\s+)?(?:sentences?|verdicts?|penalty|penalties|punishments?|(?:prison|jail)\s+terms?)\b"
-    r"|\bhow long\b.{0,80}?\b(?:jailed|imprisoned|sentenced|sentence|(?:prison|jail)\s+term)\b",
     re.I,
 )
 _NUMBER_S = re.compile(
@@ -87,14 +80,6 @@ _CAUSE_S = re.compile(
     re.I,
 )
 
-# How a report states a case's outcome. Wider than the outcome alone ("faces up to 14 years in
-# prison", "the convicted killer"): a report that says any of it is not taken for one that
-# says nothing of a sentence (see `answer.assess`).
-_PENALTY_S = re.compile(
-    r"\b(?:sentenced|sentences? of|(?:life|prison|jail|suspended|custodial|death) sentences?|jailed|imprisoned|imprisonment|years? (?:in|behind) (?:jail|prison|bars)|(?:prison|jail) terms?|fined|a fine of|probation|community service|death penalty|acquitted|acquittal|convicted|conviction|found (?:\w+ ){0,2}?(?:not )?guilty|verdicts?|cleared of|mistrial|hung jury)\b",
-    re.I,
-)
-
 #: Sentence cue of each answer kind.
 _CUES: dict[str, re.Pattern[str]] = {
     "number": _NUMBER_S,
@@ -104,7 +89,6 @@ _CUES: dict[str, re.Pattern[str]] = {
     "calendar_date": _CALENDAR_S,
     "time": _TIME_S,
     "cause": _CAUSE_S,
-    "penalty": _PENALTY_S,
 }
 
 # Where a question turns to its next part: ", and which ...", "; what ...", "... and when did",
@@ -138,7 +122,7 @@ class QuestionPart:
 
 
 def question_kinds(text: str) -> frozenset[str]:
-    """The kinds of answer `text` asks for: number, ratio, age, date, time, person, place, cause, penalty.
+    """The kinds of answer `text` asks for: number, ratio, age, date, time, person, place, cause.
 
     An opening "who", "when", "where" or "why" decides alone: in "Who dissented at the rate
     decision?" the "rate" does not ask for a number. After "what/which/how", the nouns and
@@ -166,8 +150,6 @@ def question_kinds(text: str) -> frozenset[str]:
         kinds.add("time")
     if _CAUSE_Q.search(text):
         kinds.add("cause")
-    if _PENALTY_Q.search(text):
-        kinds.add("penalty")
     if _DATE_Q.search(text) and (opener is None or "when" not in _DATE_Q.search(text).group(0).lower()):
         kinds.add("date")
     if _PLACE_Q.search(text) and (opener is None or not _PLACE_Q.search(text).group(0).lower().startswith("where")):
@@ -298,6 +280,51 @@ def _split_gapped(segment: str) -> list[tuple[str, str]]:
 
 
 def carries(kind: str, text: str) -> bool:
-    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause, penalty)."""
+    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause)."""
     cue = _CUES.get(kind)
     return bool(cue and cue.search(text))
+
+
+# -- Events a question takes for granted ------------------------------------------------
+
+# A case's outcome: "what sentence did X receive", "what verdict did the jury reach",
+# "how long was X jailed for".
+_SENTENCE_Q = re.compile(
+    r"\b(?:what|which)\s+(?:(?:prison|jail|custodial|court)\s+)?(?:sentences?|verdicts?|penalty|penalties|punishments?|(?:prison|jail)\s+terms?)\b"
+    r"|\bhow long\b.{0,80}?\b(?:jailed|imprisoned|sentenced|sentence|(?:prison|jail)\s+term)\b",
+    re.I,
+)
+# How a report tells of one. Wider than the outcome alone ("faces up to 14 years in prison",
+# "the convicted killer"): a report that says any of it is not taken for one that says
+# nothing of a sentence.
+_SENTENCE_S = re.compile(
+    r"\b(?:sentenced|sentences? of|(?:life|prison|jail|suspended|custodial|death) sentences?|jailed|imprisoned|imprisonment|years? (?:in|behind) (?:jail|prison|bars)|(?:prison|jail) terms?|fined|a fine of|probation|community service|death penalty|acquitted|acquittal|convicted|conviction|found (?:\w+ ){0,2}?(?:not )?guilty|verdicts?|cleared of|mistrial|hung jury)\b",
+    re.I,
+)
+# A person's death: "when did X die", "on what date did X die", "what did X die of", "where
+# did X pass away", "how old was X when she died", "the cause of his death".
+_DEATH_Q = re.compile(
+    r"\bdid\s+.{1,80}?\b(?:die|pass away)\b"
+    r"|\bwhen (?:he|she|they) died\b|\b(?:cause|date|place|time) of (?:his|her|their|[\w.'’ -]{1,40}?'s) death\b|\b(?:his|her|their) funeral\b",
+    re.I,
+)
+# Not "deaths": a count of victims ("2,095 deaths under the regime") tells of no one's own.
+_DEATH_S = re.compile(r"\b(?:die[ds]?|dead|death|deceased|killed|passed away|obituary|funeral|buried)\b", re.I)
+
+#: The events a question can take for granted, how it asks about one, and how a report tells of one.
+_EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "sentence": (_SENTENCE_Q, _SENTENCE_S),
+    "death": (_DEATH_Q, _DEATH_S),
+}
+
+
+def presupposed(question: str) -> list[str]:
+    """The events `question` takes for granted: a court's sentence ("what sentence did X
+    receive?"), a death ("when did X die?"). A report that never tells of such an event
+    cannot answer, however well it matches: it is of an earlier stage of the story."""
+    return [event for event, (asks, _) in _EVENTS.items() if asks.search(question)]
+
+
+def tells_of(event: str, text: str) -> bool:
+    """Whether `text` tells of `event` (of `presupposed`), or of anything near it."""
+    return bool(_EVENTS[event][1].search(text))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.question import carries, counts, question_kinds, question_parts
+from retrieval.question import carries, counts, presupposed, question_kinds, question_parts, tells_of
 
 
 def test_a_time_clause_opened_by_when_asks_for_no_date() -> None:
@@ -146,15 +146,24 @@ def test_a_reason_given_with_since_or_for_is_a_cause() -> None:
     assert not carries("cause", "The plant has been closed for repairs.")
 
 
-def test_a_sentence_or_verdict_asked_for_is_a_penalty() -> None:
-    assert question_kinds("What sentence did the Kessock stabber receive?") == {"penalty"}
-    assert "penalty" in question_kinds("What prison term did the accountant get for the fraud?")
-    assert "penalty" in question_kinds("Which verdict did the jury reach in the Vessby trial?")
-    assert question_kinds("How long was the accountant jailed for?") == {"number", "penalty"}
-    assert "penalty" not in question_kinds("What did the judge say about the pension fraud?")
-    assert "penalty" not in question_kinds("How long did the fraud trial last?")
-    # Stated as a case's outcome, or as what the accused faced: either says something of it.
-    assert carries("penalty", "He was jailed for six years on Friday.")
-    assert carries("penalty", "If convicted, he faces up to 14 years in prison.")
-    assert carries("penalty", "The jury found her not guilty of all charges.")
-    assert not carries("penalty", "Kvale was charged and remanded in custody.")
+def test_a_question_can_take_a_sentence_or_a_death_for_granted() -> None:
+    assert presupposed("What sentence did the Kessock stabber receive?") == ["sentence"]
+    assert presupposed("What prison term did the accountant get for the fraud?") == ["sentence"]
+    assert presupposed("Which verdict did the jury reach in the Vessby trial?") == ["sentence"]
+    assert presupposed("How long was the accountant jailed for?") == ["sentence"]
+    assert presupposed("When did the sculptor Mira Dahl die?") == ["death"]
+    assert presupposed("What did the former mayor die of?") == ["death"]
+    assert presupposed("How old was Dahl when she died?") == ["death"]
+    assert presupposed("What was the cause of the senator's death?") == ["death"]
+    # Asking about what is said, how long a trial ran or how many died takes neither for granted.
+    assert presupposed("What did the judge say about the pension fraud?") == []
+    assert presupposed("How long did the fraud trial last?") == []
+    assert presupposed("How many people died in the hostel fire?") == []
+    # A report tells of one in many words, including what the accused faced.
+    assert tells_of("sentence", "He was jailed for six years on Friday.")
+    assert tells_of("sentence", "If convicted, he faces up to 14 years in prison.")
+    assert tells_of("sentence", "The jury found her not guilty of all charges.")
+    assert not tells_of("sentence", "Kvale was charged and remanded in custody.")
+    assert tells_of("death", "Dahl, who carved the harbour lions, passed away at home.")
+    assert not tells_of("death", "The mayor won the primary with 80% of the vote.")
+    assert not tells_of("death", "The junta was blamed for 2,095 deaths.")
