@@ -13,7 +13,8 @@ part, which then gets a sentence of its own.
 
 Each chosen sentence becomes a citation quoting it exactly, with its character offsets in the
 article body. When the evidence is weak (`confidence` below the calibrated
-`abstain_threshold`) the answer says so, cites nothing, and lists the closest passages apart.
+`abstain_threshold`, lowered by the checks of `retrieval.doubts`) the answer says so, cites
+nothing, and lists the closest passages apart.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from retrieval.question import QuestionPart, carries, counts, presupposed, question_parts, tells_of
+from retrieval import doubts
+from retrieval.question import QuestionPart, carries, counts, question_parts
 from retrieval.text import Sentence, content_terms, name_terms, token_set
-from retrieval.timeframe import asked_period, speaks_of, years_named
+from retrieval.timeframe import years_named
 from retrieval.types import Answer, Citation, Hit
 
 if TYPE_CHECKING:
     from retrieval.search import Retrieval, Retriever
 
-__all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess", "doubt_notes", "question_weights"]
+__all__ = ["ABSTAIN_TEXT", "Evidence", "ScoredSentence", "answer_from", "assess", "question_weights"]
 
 ABSTAIN_TEXT = "I found nothing in the archive that answers this."
 CLOSEST_NOTE = "The closest passages are listed below; they do not answer the question."
@@ -197,58 +199,15 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
-    off_period = _off_period(retrieval, ranked, retriever=retriever)
+    off_period = doubts.off_period(retrieval, ranked, retriever=retriever)
     if off_period:
         confidence *= retriever.settings.off_window_factor
-    untold = _untold(retrieval.question, hits, retriever=retriever)
+    untold = doubts.untold_event(retrieval.question, hits, retriever=retriever)
     if untold:
         confidence *= retriever.settings.untold_event_factor
     return Evidence(
         dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period, untold=untold
     )
-
-
-#: How the notes name each event of `question.presupposed`.
-EVENT_NAMES: dict[str, str] = {"sentence": "a sentence or verdict", "death": "a death"}
-
-
-def _untold(question: str, hits: list[Hit], *, retriever: Retriever) -> str | None:
-    """The event `question` takes for granted when the articles of the two best hits never tell of it.
-
-    A report of the crime or of the trial's start matches "what sentence did X receive?"
-    word for word, as a profile of a living leader matches "when did X die?", yet neither can
-    answer. The whole articles are read, not the passages, so a line further down the
-    report counts; and only the best two, as another case's sentence in a lower-ranked
-    roundup says nothing of this one. Only events whose words are rare in a report that does
-    not tell of them: a number, a name, a date or a "because" is in nearly every report, so
-    their absence tells nothing (docs/retrieval.md).
-    """
-    articles = dict.fromkeys(h.article_id for h in hits[:2])
-    for event in presupposed(question):
-        if not any(tells_of(event, retriever.article_text(a).body) for a in articles):
-            return EVENT_NAMES[event]
-    return None
-
-
-def _off_period(retrieval: Retrieval, ranked: list[ScoredSentence], *, retriever: Retriever) -> str | None:
-    """The period the question asks about, when the evidence the answer leads with is not of it.
-
-    Asked about a time ("in December 2020", "the 2019 Tour de France") that the articles of
-    the best two sentences neither date from nor name, the evidence is most likely about
-    another stage of the story (the crash in January, not the compensation announced in
-    December) or another edition, however well its words match. Those articles, not the best
-    passages: a passage that speaks of the time but answers nothing (a preview of this year's
-    race for "who won this year's race?") must not vouch for the others. Two, as measured:
-    the best sentence alone lost an answerable question, three let a side remark from another
-    article vouch (docs/retrieval.md).
-    """
-    frame = asked_period(retrieval.timeframe, retrieval.question)
-    if not frame.has_window:
-        return None
-    quoted = {x.hit.article_id: x.hit for x in ranked[:2]}.values()
-    if any(speaks_of(frame, published_at=h.published_at, text=retriever.article_text(h.article_id).body) for h in quoted):
-        return None
-    return frame.phrase
 
 
 class _Cues:
@@ -429,7 +388,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 def answer_from(retrieval: Retrieval, evidence: Evidence, *, retriever: Retriever) -> Answer:
     """The extractive answer (or abstention) for a finished retrieval and its `assess`ed evidence."""
     s = retriever.settings
-    notes = list(retrieval.notes) + doubt_notes(retrieval, evidence)
+    notes = list(retrieval.notes) + doubts.doubt_notes(retrieval, evidence)
     if not retrieval.hits or evidence.confidence < s.abstain_threshold or not evidence.sentences:
         return abstention(retrieval, notes=notes)
     chosen = choose(evidence.sentences, max_sentences=s.answer_max_sentences, min_relative=s.answer_min_relative_score)
@@ -464,21 +423,6 @@ def abstention(retrieval: Retrieval, *, notes: list[str]) -> Answer:
     if closest:
         notes = notes + [CLOSEST_NOTE]
     return Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], notes=notes, closest=closest)
-
-
-def doubt_notes(retrieval: Retrieval, evidence: Evidence) -> list[str]:
-    """Why the evidence was doubted: it is about another time than asked, or never tells of the event asked about.
-
-    An answer may still stand on it, and an abstention's closest passages are otherwise a
-    puzzle ("but this is the cup final"). No period note when the search already said the
-    archive holds nothing from that time.
-    """
-    notes = []
-    if evidence.off_period and not retrieval.window_empty:
-        notes.append(f"None of the closest reports dates from or mentions the period asked about ({evidence.off_period}); they may tell of another time.")
-    if evidence.untold:
-        notes.append(f"None of the closest reports tells of {evidence.untold}; they may be about an earlier stage of the story.")
-    return notes
 
 
 def newest_date(citations: list[Citation]) -> str | None:

@@ -99,7 +99,8 @@ def generative_answer(retrieval: Retrieval, evidence: Evidence, extractive: Answ
     `evidence` is the retrieval's `assess`ed sentences, the ones `extractive` chose from: each
     cited passage is quoted by its best sentence.
     """
-    from retrieval.answer import abstention, freshness_notes, newest_date, doubt_notes
+    from retrieval.answer import abstention, freshness_notes, newest_date
+    from retrieval.doubts import doubt_notes
 
     try:
         text = generator.complete(build_messages(retrieval.question, retrieval))
