@@ -197,6 +197,10 @@ _ABBREVIATIONS = frozenset(
     est mt ft rev hon pres supt insp det cmdr
     """.split()
 )
+# Letters joined by stops, the last stop left out: "o.j", "u.s.s", "ph.d".
+_INITIALISM = re.compile(r"(?:[a-z]{1,2}\.)+[a-z]{1,2}")
+# Initialisms that end a place's name, and so often a sentence.
+_PLACE_INITIALISMS = frozenset({"d.c"})
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a likely start.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
@@ -239,7 +243,10 @@ def _ends_with_abbreviation(text: str, start: int, dot: int) -> bool:
     word = text[word_start:dot].casefold()
     if word in _ABBREVIATIONS:
         return True
-    # Initials ("J. K. Rowling") and one-letter words are not sentence ends.
+    # Initials ("J. K. Rowling", "O.J. Simpson", "the U.S.S. Grayback", "the B.C. Coroners
+    # Service") and one-letter words are not sentence ends; "Washington, D.C." usually is.
+    if _INITIALISM.fullmatch(word):
+        return word not in _PLACE_INITIALISMS
     return len(word) == 1 and word.isalpha()
 
 

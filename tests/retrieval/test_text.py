@@ -34,6 +34,14 @@ def test_abbreviations_and_initials_do_not_end_sentences() -> None:
         '"It is," he said.',
         "Then U.S. troops left.",
     ]
+    # Initials of several letters too, but a place's closing "D.C." ends its sentence.
+    text = "The wreck is the U.S.S. Grayback. O.J. Simpson and a Ph.D. Student came. He flew to Washington, D.C. Then he left."
+    assert [s.text for s in split_sentences(text)] == [
+        "The wreck is the U.S.S. Grayback.",
+        "O.J. Simpson and a Ph.D. Student came.",
+        "He flew to Washington, D.C.",
+        "Then he left.",
+    ]
 
 
 @given(st.text(alphabet=st.sampled_from(list("ab .!?\n\"”A1")), max_size=300))
