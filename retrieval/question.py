@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from retrieval.text import IRREGULAR_PASTS, content_terms
 
-__all__ = ["QuestionPart", "carries", "counts", "presupposed", "question_kinds", "question_parts", "tells_of"]
+__all__ = ["EVENTS", "QuestionPart", "carries", "counts", "presupposed", "question_kinds", "question_parts", "tells_of"]
 
 _WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
 # A preposition may open the question before its interrogative: "In what year was X, who
@@ -318,10 +318,17 @@ _EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 
+#: The names of the events `presupposed` returns.
+EVENTS: tuple[str, ...] = tuple(_EVENTS)
+
+
 def presupposed(question: str) -> list[str]:
-    """The events `question` takes for granted: a court's sentence ("what sentence did X
-    receive?"), a death ("when did X die?"). A report that never tells of such an event
-    cannot answer, however well it matches: it is of an earlier stage of the story."""
+    """The events `question` takes for granted (of `EVENTS`).
+
+    A court's sentence ("what sentence did X receive?"), a death ("when did X die?"). A
+    report that never tells of such an event cannot answer, however well it matches: it is
+    of an earlier stage of the story.
+    """
     return [event for event, (asks, _) in _EVENTS.items() if asks.search(question)]
 
 

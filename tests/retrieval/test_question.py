@@ -1,8 +1,9 @@
-"""What a question asks for (parts, answer kinds): no index needed."""
+"""What a question asks for (parts, answer kinds, events taken for granted): no index needed."""
 
 from __future__ import annotations
 
-from retrieval.question import carries, counts, presupposed, question_kinds, question_parts, tells_of
+from retrieval.doubts import EVENT_NAMES
+from retrieval.question import EVENTS, carries, counts, presupposed, question_kinds, question_parts, tells_of
 
 
 def test_a_time_clause_opened_by_when_asks_for_no_date() -> None:
@@ -167,3 +168,5 @@ def test_a_question_can_take_a_sentence_or_a_death_for_granted() -> None:
     assert tells_of("death", "Dahl, who carved the harbour lions, passed away at home.")
     assert not tells_of("death", "The mayor won the primary with 80% of the vote.")
     assert not tells_of("death", "The junta was blamed for 2,095 deaths.")
+    # Every event has a name for the answer's notes.
+    assert set(EVENT_NAMES) == set(EVENTS)
