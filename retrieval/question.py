@@ -61,17 +61,19 @@ _AGE_S = re.compile(
 _RATIO_S = re.compile(r"\b\d[\d,.]*\s*(?:in|out of)\s+\d|\d\s*%|\b(?:percent|per cent)\b", re.I)
 _MONTH_S = r"(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _DATE_S = re.compile(
-    rf"\b(?:(?:19|20)\d\d|{_MONTH_S}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|next (?:week|month|year))\b",
+    rf"\b(?:(?:1[5-9]|20)\d\d|{_MONTH_S}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|next (?:week|month|year))\b",
     re.I,
 )
 _TIME_S = re.compile(
     r"\b\d{1,2}:\d\d(?::\d\d)?\b|\b\d+(?:\.\d+)? ?(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)\b|\b\d{1,2}(?:[.:]\d\d)? ?[ap]\.?m\b",
     re.I,
 )
+# A year is one from 1500 on: a report recounts history ("the hall dates to 1873"). A plain
+# "1800 residents" may pass for one; news writes such numbers with a comma ("1,800").
 # A date on the calendar ("29 November", "December 22", "2019", "2019-01-04"), as against
 # one reckoned from the report's day ("on Friday", "yesterday"), which answers "when" less well.
 _CALENDAR_S = re.compile(
-    rf"\b(?:(?:19|20)\d\d|{_MONTH_S}\.?\s+\d{{1,2}}\b|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_S})\b",
+    rf"\b(?:(?:1[5-9]|20)\d\d|{_MONTH_S}\.?\s+\d{{1,2}}\b|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_S})\b",
     re.I,
 )
 # Causal connectives: how a report states a cause.
