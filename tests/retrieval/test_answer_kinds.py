@@ -241,6 +241,12 @@ def test_fresh_news_is_not_answered_by_a_sentence_dated_to_an_earlier_year(retri
     named_question = "Which countries had elected leftist presidents in 2029, as reported this week?"
     named = assess(retriever.retrieve(named_question, top_k=5, as_of=as_of), retriever=retriever)
     assert named.sentences[0].sentence.text.startswith("Vesland")
+    # A sentence that also dates itself from the report's day is this week's news, the
+    # earlier year its background.
+    from retrieval.answer import _only_past_years
+
+    assert _only_past_years("The Rovers won the Fenmoor title in 2030.", 2031, set())
+    assert not _only_past_years("The mayor welcomed the Rovers on Monday, celebrating their 2030 title.", 2031, set())
 
 
 def test_a_lead_in_line_is_not_the_answer_the_next_sentence_is(retriever: Retriever, monkeypatch) -> None:
