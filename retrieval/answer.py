@@ -20,7 +20,6 @@ nothing, and lists the closest passages apart.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -322,11 +321,7 @@ def _only_past_years(text: str, this_year: int, asked: set[int]) -> bool:
     Monday, celebrating their 2030 title" is this week's news, the year its background.
     """
     years = years_named(text)
-    return bool(years) and not asked & years and max(years) < this_year and not _REPORT_DAY.search(text)
-
-
-# A day reckoned from the report's: the sentence tells of the report's own time.
-_REPORT_DAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|this (?:week|morning|afternoon|evening))\b", re.I)
+    return bool(years) and not asked & years and max(years) < this_year and not carries("report_day", text)
 
 
 def _strip_known(text: str, question_tokens: set[str]) -> str:

@@ -60,10 +60,14 @@ _AGE_S = re.compile(
 )
 _RATIO_S = re.compile(r"\b\d[\d,.]*\s*(?:in|out of)\s+\d|\d\s*%|\b(?:percent|per cent)\b", re.I)
 _MONTH_S = r"(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_WEEKDAY_S = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _DATE_S = re.compile(
-    rf"\b(?:(?:1[5-9]|20)\d\d|{_MONTH_S}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|next (?:week|month|year))\b",
+    rf"\b(?:(?:1[5-9]|20)\d\d|{_MONTH_S}|{_WEEKDAY_S}|yesterday|today|ago|next (?:week|month|year))\b",
     re.I,
 )
+# A day reckoned from the report's ("on Monday", "yesterday", "this week"): the sentence tells
+# of the report's own time.
+_REPORT_DAY_S = re.compile(rf"\b(?:{_WEEKDAY_S}|yesterday|today|tonight|this (?:week|morning|afternoon|evening))\b", re.I)
 _TIME_S = re.compile(
     r"\b\d{1,2}:\d\d(?::\d\d)?\b|\b\d+(?:\.\d+)? ?(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)\b|\b\d{1,2}(?:[.:]\d\d)? ?[ap]\.?m\b",
     re.I,
@@ -91,6 +95,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "calendar_date": _CALENDAR_S,
     "time": _TIME_S,
     "cause": _CAUSE_S,
+    "report_day": _REPORT_DAY_S,
 }
 
 # Where a question turns to its next part: ", and which ...", "; what ...", "... and when did",
@@ -282,7 +287,7 @@ def _split_gapped(segment: str) -> list[tuple[str, str]]:
 
 
 def carries(kind: str, text: str) -> bool:
-    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause)."""
+    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause, report_day)."""
     cue = _CUES.get(kind)
     return bool(cue and cue.search(text))
 
