@@ -179,6 +179,11 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> I
     reader.close()
 
 
+def _without_event_check(retriever: Retriever) -> Retriever:
+    """The same retriever with the check of events taken for granted off."""
+    return Retriever(retriever.reader, retriever.embedder, settings=retriever.settings.model_copy(update={"untold_event_factor": 1.0}))
+
+
 def _quotes_exact(answer, retriever: Retriever) -> None:
     assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} == {c.n for c in answer.citations}
     for c in answer.citations:
@@ -353,7 +358,7 @@ def test_a_question_about_a_sentence_is_doubted_when_the_reports_state_none(retr
     # The only report of the stabbing is of the charge: every word of the question matches it,
     # but it says nothing of how the case ended.
     question = "What sentence did Tomas Kvale receive for the Kessock harbour stabbing?"
-    lax = Retriever(retriever.reader, retriever.embedder, settings=retriever.settings.model_copy(update={"untold_event_factor": 1.0}))
+    lax = _without_event_check(retriever)
     assert not lax.ask(question).abstained, "the charge report alone is close enough to answer from: the test exercises the rule"
     answer = retriever.ask(question)
     assert answer.abstained and not answer.citations
@@ -369,7 +374,7 @@ def test_a_question_about_a_sentence_is_doubted_when_the_reports_state_none(retr
 def test_a_question_about_a_death_is_doubted_when_the_reports_tell_of_none(retriever: Retriever) -> None:
     # The archive knows the mayor only as the winner of a primary.
     question = "When did Kessock mayor Anders Lund die?"
-    lax = Retriever(retriever.reader, retriever.embedder, settings=retriever.settings.model_copy(update={"untold_event_factor": 1.0}))
+    lax = _without_event_check(retriever)
     assert not lax.ask(question).abstained, "the primary report alone is close enough to answer from: the test exercises the rule"
     answer = retriever.ask(question)
     assert answer.abstained and "None of the closest reports tells of a death; they may be about an earlier stage of the story." in answer.notes
