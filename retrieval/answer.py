@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from collections.abc import Set
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from retrieval import doubts
 from retrieval.question import QuestionPart, carries, counts, question_parts
-from retrieval.text import Sentence, content_terms, name_terms, token_set
+from retrieval.text import ArticleText, Sentence, content_terms, name_terms, token_set
 from retrieval.timeframe import years_named
 from retrieval.types import Answer, Citation, Hit
 
@@ -43,6 +44,9 @@ CLOSEST_NOTE = "The closest passages are listed below; they do not answer the qu
 #: Sentence scoring weights (chosen on the dev sets as a whole, see docs/retrieval.md).
 WEIGHTS: dict[str, float] = {
     "overlap": 0.3,
+    # In the sentence's own share (not its neighbourhood's), a question word found in every
+    # sentence of the article keeps 1 - this of its weight: it names the story, not the answer.
+    "spread_discount": 0.4,
     "context": 0.35,
     "prior": 0.15,
     "typed": 0.2,
@@ -155,6 +159,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
         # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
         prior = 1.0 / (1.0 + rank)
         sentence_tokens = article.tokens
+        rarity = _rarity(article, weights)
         for i in inside:
             sentence = sentences[i]
             key = (hit.article_id, sentence.start)
@@ -181,7 +186,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
                 factor *= w["restate_factor"]
 
             def score(asking: _Asking, typed: float) -> tuple[float, float, float]:
-                overlap = asking.share(toks)
+                overlap = asking.share(toks, rarity)
                 total = w["overlap"] * overlap + w["context"] * asking.share(around) + w["prior"] * prior + w["typed"] * typed
                 if asking.counted and cues.counts(asking.counted):
                     total += w["counted"]
@@ -208,6 +213,19 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     return Evidence(
         dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period, untold=untold
     )
+
+
+def _rarity(article: ArticleText, weights: dict[str, float]) -> dict[str, float]:
+    """How much each question word counts in telling this article's sentences apart.
+
+    The words that name the story ("Typhoon Phanfone", "Philippines") occur in most of its
+    sentences, so they cannot tell the one that answers from the rest; the word that asks
+    ("evacuate") occurs in one. A word in every sentence keeps `1 - spread_discount` of its
+    weight, one in none keeps all of it.
+    """
+    n = len(article.sentences) or 1
+    discount = WEIGHTS["spread_discount"]
+    return {t: 1.0 - discount * article.spread.get(t, 0) / n for t in weights}
 
 
 class _Cues:
@@ -258,9 +276,12 @@ class _Asking:
     def __post_init__(self) -> None:
         self.total = sum(self.weights.values()) or 1.0
 
-    def share(self, tokens: set[str]) -> float:
-        """IDF-weighted share of the question's words among `tokens`."""
-        return sum(v for t, v in self.weights.items() if t in tokens) / self.total
+    def share(self, tokens: Set[str], scale: dict[str, float] | None = None) -> float:
+        """IDF-weighted share of the question's words among `tokens`, each weight times its `scale`."""
+        if scale is None:
+            return sum(v for t, v in self.weights.items() if t in tokens) / self.total
+        total = sum(v * scale[t] for t, v in self.weights.items()) or 1.0
+        return sum(v * scale[t] for t, v in self.weights.items() if t in tokens) / total
 
     def typed(self, cues: _Cues, tokens: set[str]) -> float:
         """1.0 when the sentence carries what is asked for, less for weaker signs of it."""

@@ -7,8 +7,10 @@ sentences keep their character offsets, because every quote must point into the 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -276,8 +278,11 @@ class ArticleText:
     tokens: list[frozenset[str]]
     #: `name_terms` of each sentence.
     names: list[frozenset[str]]
+    #: How many sentences each word occurs in.
+    spread: Counter[str]
 
     @classmethod
     def of(cls, body: str) -> ArticleText:
         sentences = split_sentences(body)
-        return cls(body, sentences, [frozenset(token_set(s.text)) for s in sentences], [name_terms(s.text) for s in sentences])
+        tokens = [frozenset(token_set(s.text)) for s in sentences]
+        return cls(body, sentences, tokens, [name_terms(s.text) for s in sentences], Counter(itertools.chain.from_iterable(tokens)))

@@ -162,6 +162,18 @@ STORIES = [
             "He was also banned from working as an accountant for life."
         ),
     },
+    {
+        "title": "Typhoon Mirelle sweeps across the Marholm islands",
+        "published_at": "2031-12-27",
+        "body": (
+            "Typhoon Mirelle crossed the Marholm islands from Tuesday night to Wednesday, killing at least 14, officials in Marholm said on Thursday.\n\n"
+            "Typhoon Mirelle hit the same islands as Typhoon Osk, which killed 300 people in 2019. "
+            "In Marholm town, Typhoon Mirelle tore the roofs off 40 houses and cut power to the harbour. "
+            "It also blocked roads and forced 21,000 residents to evacuate.\n\n"
+            "Ferries to the Marholm islands were cancelled, leaving 4,000 people stranded at ports. "
+            "Typhoon Mirelle weakened as it moved west of the Marholm islands on Friday.\n"
+        ),
+    },
 ]
 
 
@@ -380,3 +392,24 @@ def test_a_question_about_a_death_is_doubted_when_the_reports_tell_of_none(retri
     assert answer.abstained and "None of the closest reports tells of a death; they may be about an earlier stage of the story." in answer.notes
     died = retriever.ask("When did the sculptor Mira Dahl die?")
     assert not died.abstained and any("died on Thursday" in c.quote for c in died.citations)
+
+
+def test_words_that_run_through_the_story_count_less_in_a_sentence(retriever: Retriever, monkeypatch) -> None:
+    # Nearly every sentence of the report names the typhoon and the islands; one says how many
+    # had to evacuate. The story's names cannot tell its sentences apart, so in a sentence's
+    # own share they count less, and the one that holds the asking word gains on the rest.
+    question = "How many people had to evacuate when Typhoon Mirelle crossed the Marholm islands in December 2031?"
+    answering = "It also blocked roads and forced 21,000 residents to evacuate."
+    naming = "Typhoon Mirelle weakened as it moved west of the Marholm islands on Friday."
+
+    def shares() -> tuple[float, float]:
+        overlap = {s.sentence.text: s.overlap for s in assess(retriever.retrieve(question), retriever=retriever).sentences}
+        return overlap[answering], overlap[naming]
+
+    monkeypatch.setitem(WEIGHTS, "spread_discount", 0.0)
+    flat_answering, flat_naming = shares()
+    monkeypatch.undo()
+    answering_share, naming_share = shares()
+    assert answering_share > flat_answering
+    assert naming_share < flat_naming
+    assert answering_share / naming_share > flat_answering / flat_naming
