@@ -293,7 +293,7 @@ class _Asking:
             typed = 1.0 if cues.has("age") else (w["age_number"] if cues.has("number") else 0.0)
         elif "number" in self.kinds and cues.has("number"):
             typed = 1.0
-        if any(kind in self.kinds and cues.has(kind) for kind in ("time", "cause")):
+        if any(kind in self.kinds and cues.has(kind) for kind in ("time", "cause", "words")):
             typed = 1.0
         if "date" in self.kinds and cues.has("date"):
             typed = max(typed, 1.0 if cues.has("calendar_date") else w["relative_date"])

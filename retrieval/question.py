@@ -49,6 +49,12 @@ _CAUSE_Q = re.compile(
     r"\b(?:why|what (?:[\w-]+ ){0,2}?(?:killed|kills|caused|causes|cause|led to|prompted|triggered|sparked)|cause of|reason|how did .{1,60}? (?:die|dies))\b",
     re.I,
 )
+# Asking for someone's words: "what did X say about ...", "what did X call it", "how did X
+# describe ...". The answer is what they said, which a report quotes.
+_WORDS_Q = re.compile(
+    r"\b(?:what did\b.{1,80}?\b(?:say|call|tell|tweet|write)|how did\b.{1,80}?\b(?:describe|characteri[sz]e|call)|what (?:words?|phrase|term)\b)\b",
+    re.I,
+)
 _NUMBER_S = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|billion|trillion|dozen|half)\b",
     re.I,
@@ -80,6 +86,9 @@ _CALENDAR_S = re.compile(
     rf"\b(?:(?:1[5-9]|20)\d\d|{_MONTH_S}\.?\s+\d{{1,2}}\b|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_S})\b",
     re.I,
 )
+# Quoted words: a double quote, straight or curly (a quotation may open in one sentence and
+# close in the next), or a span in single curly quotes (an apostrophe is not one).
+_QUOTED_S = re.compile(r"[\"“”]|‘[^‘’]*\w[^‘’]*’")
 # Causal connectives: how a report states a cause.
 _CAUSE_S = re.compile(
     r"\b(?:because|due to|caused by|cause of|causes? (?:was|were|is)|result(?:ed|s)? (?:of|from)|as a result|died (?:of|from)|killed by|blamed (?:on|for)|attributed to|owing to|in order to|led to|since (?:he|she|they|it|we|i|you|there)|for (?:not|failing|refusing|violating|breaking))\b",
@@ -95,6 +104,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "calendar_date": _CALENDAR_S,
     "time": _TIME_S,
     "cause": _CAUSE_S,
+    "words": _QUOTED_S,
     "report_day": _REPORT_DAY_S,
 }
 
@@ -129,7 +139,7 @@ class QuestionPart:
 
 
 def question_kinds(text: str) -> frozenset[str]:
-    """The kinds of answer `text` asks for: number, ratio, age, date, time, person, place, cause.
+    """The kinds of answer `text` asks for: number, ratio, age, date, time, person, place, cause, words.
 
     An opening "who", "when", "where" or "why" decides alone: in "Who dissented at the rate
     decision?" the "rate" does not ask for a number. After "what/which/how", the nouns and
@@ -157,6 +167,8 @@ def question_kinds(text: str) -> frozenset[str]:
         kinds.add("time")
     if _CAUSE_Q.search(text):
         kinds.add("cause")
+    if _WORDS_Q.search(text):
+        kinds.add("words")
     if _DATE_Q.search(text) and (opener is None or "when" not in _DATE_Q.search(text).group(0).lower()):
         kinds.add("date")
     if _PLACE_Q.search(text) and (opener is None or not _PLACE_Q.search(text).group(0).lower().startswith("where")):
@@ -287,7 +299,7 @@ def _split_gapped(segment: str) -> list[tuple[str, str]]:
 
 
 def carries(kind: str, text: str) -> bool:
-    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause, report_day)."""
+    """Whether `text` holds something of `kind` (number, ratio, age, date, time, cause, words, report_day)."""
     cue = _CUES.get(kind)
     return bool(cue and cue.search(text))
 

@@ -16,7 +16,9 @@ import pytest
 
 from index.embed import Embedder
 from index.store import IndexReader
+from retrieval import question as question_module
 from retrieval.answer import WEIGHTS, assess
+from retrieval.question import question_kinds
 from retrieval.search import Retriever
 from retrieval.timeframe import speaks_of
 from tests.conftest import FIXTURES, build, make_settings
@@ -172,6 +174,16 @@ STORIES = [
             "It also blocked roads and forced 21,000 residents to evacuate.\n\n"
             "Ferries to the Marholm islands were cancelled, leaving 4,000 people stranded at ports. "
             "Typhoon Mirelle weakened as it moved west of the Marholm islands on Friday.\n"
+        ),
+    },
+    {
+        "title": "Kessock mayor attacks the new harbour fee",
+        "published_at": "2032-02-16",
+        "body": (
+            "Kessock mayor Ane Dahl criticised the new harbour fee on Monday, a week after the Norland transport ministry approved it.\n\n"
+            "The harbour fee of 40 kroner applies to every vehicle using the Kessock ferry terminal from 1 March. "
+            "Dahl described the fee as “a tax on islanders” and said the council would appeal. "
+            "The transport ministry said the fee would pay for repairs to the ferry terminal."
         ),
     },
 ]
@@ -413,3 +425,15 @@ def test_words_that_run_through_the_story_count_less_in_a_sentence(retriever: Re
     assert answering_share > flat_answering
     assert naming_share < flat_naming
     assert answering_share / naming_share > flat_answering / flat_naming
+
+
+def test_asked_how_someone_described_it_the_answer_quotes_them(retriever: Retriever, monkeypatch) -> None:
+    # The opening sentence names the mayor and the fee; only the quote says how she described it.
+    question = "How did Kessock mayor Ane Dahl describe the new harbour fee?"
+    assert question_kinds(question) == {"words"}
+    monkeypatch.setitem(question_module._CUES, "words", re.compile(r"(?!)"))
+    assert "a tax on islanders" not in retriever.ask(question).citations[0].quote, "without the cue the quote is not first: the test exercises the rule"
+    monkeypatch.undo()
+    answer = retriever.ask(question)
+    assert not answer.abstained and "a tax on islanders" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)

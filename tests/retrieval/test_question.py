@@ -171,3 +171,20 @@ def test_a_question_can_take_a_sentence_or_a_death_for_granted() -> None:
     assert not tells_of("death", "The junta was blamed for 2,095 deaths.")
     # Every event has a name for the answer's notes.
     assert set(EVENT_NAMES) == set(EVENTS)
+
+
+def test_asking_what_someone_said_or_called_it_wants_their_words() -> None:
+    for question in (
+        "How did Kessock mayor Ane Dahl describe the new harbour fee?",
+        "What did the minister call the strike, in her response on Twitter?",
+        "What did the union leader say about the new rule?",
+        "How did the secretary characterise the vote?",
+    ):
+        assert "words" in question_kinds(question), question
+    assert "words" not in question_kinds("What did the council decide about the harbour fee?")
+    assert "words" not in question_kinds("How did the ferry captain die?")
+    # A quotation is in double quotes, straight or curly, or a span in single curly quotes;
+    # an apostrophe is not one.
+    assert carries("words", 'He called it "garbage."') and carries("words", "She called it “a tax on islanders”.")
+    assert carries("words", "Corbyn called it ‘a smash and grab’.")
+    assert not carries("words", "The players' union and the club's owners met on Monday.")
