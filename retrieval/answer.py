@@ -207,7 +207,7 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     off_period = doubts.off_period(retrieval, ranked, retriever=retriever)
     if off_period:
         confidence *= retriever.settings.off_window_factor
-    untold = doubts.untold_event(retrieval.question, hits, retriever=retriever)
+    untold = doubts.untold_event(retrieval.question, [x.hit for x in ranked[:2]], retriever=retriever)
     if untold:
         confidence *= retriever.settings.untold_event_factor
     return Evidence(

@@ -3,7 +3,7 @@
 Word coverage and dense closeness cannot tell "the archive covers this story" from "the
 archive states this fact". These checks catch two cases where the difference shows in the
 text: the question names a time the reports neither date from nor name, or it takes an event
-for granted (a sentence, a death) that the reports never tell of. `answer.assess` lowers the
+for granted (a sentence, a death, a result) that the reports never tell of. `answer.assess` lowers the
 evidence's confidence for each, and `doubt_notes` tells the reader why.
 """
 
@@ -23,21 +23,23 @@ __all__ = ["EVENT_NAMES", "doubt_notes", "off_period", "untold_event"]
 
 
 #: How the notes name each event of `question.presupposed`.
-EVENT_NAMES: dict[str, str] = {"sentence": "a sentence or verdict", "death": "a death"}
+EVENT_NAMES: dict[str, str] = {"sentence": "a sentence or verdict", "death": "a death", "result": "a result"}
 
 
-def untold_event(question: str, hits: list[Hit], *, retriever: Retriever) -> str | None:
-    """The event `question` takes for granted when the articles of the two best hits never tell of it.
+def untold_event(question: str, quoted: list[Hit], *, retriever: Retriever) -> str | None:
+    """The event `question` takes for granted when the articles of the `quoted` hits never tell of it.
 
     A report of the crime or of the trial's start matches "what sentence did X receive?"
-    word for word, as a profile of a living leader matches "when did X die?", yet neither can
-    answer. The whole articles are read, not the passages, so a line further down the
-    report counts; and only the best two, as another case's sentence in a lower-ranked
-    roundup says nothing of this one. Only events whose words are rare in a report that does
-    not tell of them: a number, a name, a date or a "because" is in nearly every report, so
-    their absence tells nothing (docs/retrieval.md).
+    word for word, as a profile of a living leader matches "when did X die?" and a preview
+    "who won the by-election?", yet none can answer. `quoted` are the hits of the best two
+    sentences, the evidence the answer would lead with (as for `off_period`): a result in
+    another contest's report, ranked second among the passages, says nothing of this one.
+    The whole articles are read, not the passages, so a line further down the report counts.
+    Only events whose words are rare in a report that does not tell of them: a number, a
+    name, a date or a "because" is in nearly every report, so their absence tells nothing
+    (docs/retrieval.md).
     """
-    articles = dict.fromkeys(h.article_id for h in hits[:2])
+    articles = dict.fromkeys(h.article_id for h in quoted)
     for event in presupposed(question):
         if not any(tells_of(event, retriever.article_text(a).body) for a in articles):
             return EVENT_NAMES[event]

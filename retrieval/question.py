@@ -330,10 +330,27 @@ _DEATH_Q = re.compile(
 # Not "deaths": a count of victims ("2,095 deaths under the regime") tells of no one's own.
 _DEATH_S = re.compile(r"\b(?:die[ds]?|dead|death|deceased|killed|passed away|obituary|funeral|buried)\b", re.I)
 
+# A contest's result: "who won the by-election", "which flag design won", "by what margin did
+# Australia beat New Zealand", "who was elected". A preview matches such a question word for
+# word ("voters go to the polls tomorrow") yet cannot answer it.
+_RESULT_Q = re.compile(
+    r"\b(?:who (?:won|beat|defeated|was elected|got elected|finished (?:first|second|third))"
+    r"|(?:which|what) (?:[\w-]+ ){1,3}?(?:won|beat|defeated|was elected|took the title)"
+    r"|by what (?:margin|score|scoreline)|what was the (?:final )?(?:score|scoreline|result|outcome)|winners? of)\b",
+    re.I,
+)
+# Wide, as for a sentence: any word of winning, losing or a tally ("lost 2-1", "the results",
+# "claimed the title") counts, past wins of the background included.
+_RESULT_S = re.compile(
+    r"\b(?:won|wins|defeated|defeats|beat|beats|victory|victorious|winners?|champions?|elected|re-elected|results?|lost|loses|drew|draw|triumphed|title|scored|conceded|tally)\b",
+    re.I,
+)
+
 #: The events a question can take for granted, how it asks about one, and how a report tells of one.
 _EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "sentence": (_SENTENCE_Q, _SENTENCE_S),
     "death": (_DEATH_Q, _DEATH_S),
+    "result": (_RESULT_Q, _RESULT_S),
 }
 
 

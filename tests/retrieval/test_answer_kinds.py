@@ -186,6 +186,20 @@ STORIES = [
             "The transport ministry said the fee would pay for repairs to the ferry terminal."
         ),
     },
+    {
+        "title": "Skarvik votes on Saturday to replace Ola Berg",
+        "published_at": "2032-03-12",
+        "body": (
+            "Voters in Skarvik go to the polls on Saturday in a by-election called after councillor Ola Berg resigned in January.\n\n"
+            "Four candidates are standing in the Skarvik by-election: Siri Holm for the Harbour Party, Jon Vik for the Coast Alliance and two independents. "
+            "Polling stations open at 7 a.m. and close at 10 p.m., and the count starts on Sunday morning.\n\n"
+            "Holm, a former ferry captain, has campaigned on keeping the Skarvik ferry running through the winter. "
+            "Vik, who runs a fish farm near the harbour, wants the council to spend more on roads and the school. "
+            "The by-election is the first in Skarvik since 2024, and the council's majority does not depend on the seat.\n\n"
+            "Berg, who chaired the council's harbour committee for six years, resigned to take a job in Kessock. "
+            "The Skarvik by-election is the last of three held in Norland this winter."
+        ),
+    },
 ]
 
 
@@ -404,6 +418,19 @@ def test_a_question_about_a_death_is_doubted_when_the_reports_tell_of_none(retri
     assert answer.abstained and "None of the closest reports tells of a death; they may be about an earlier stage of the story." in answer.notes
     died = retriever.ask("When did the sculptor Mira Dahl die?")
     assert not died.abstained and any("died on Thursday" in c.quote for c in died.citations)
+
+
+def test_a_question_about_a_result_is_doubted_when_the_reports_tell_of_none(retriever: Retriever) -> None:
+    # The only report of the by-election is its preview: it names the seat, the candidates
+    # and the day, and cannot say who won.
+    question = "Who won the Skarvik by-election to replace Ola Berg, and with what share of the vote?"
+    lax = _without_event_check(retriever)
+    assert not lax.ask(question).abstained, "the preview alone is close enough to answer from: the test exercises the rule"
+    answer = retriever.ask(question)
+    assert answer.abstained and "None of the closest reports tells of a result; they may be about an earlier stage of the story." in answer.notes
+    won = retriever.ask("Who won the Kessock Marathon in October 2031?")
+    assert not won.abstained and "Oyelaran" in won.citations[0].quote
+    assert not any("tells of a result" in n for n in won.notes)
 
 
 def test_words_that_run_through_the_story_count_less_in_a_sentence(retriever: Retriever, monkeypatch) -> None:

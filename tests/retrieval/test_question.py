@@ -148,7 +148,7 @@ def test_a_reason_given_with_since_or_for_is_a_cause() -> None:
     assert not carries("cause", "The plant has been closed for repairs.")
 
 
-def test_a_question_can_take_a_sentence_or_a_death_for_granted() -> None:
+def test_a_question_can_take_a_sentence_a_death_or_a_result_for_granted() -> None:
     assert presupposed("What sentence did the Kessock stabber receive?") == ["sentence"]
     assert presupposed("What prison term did the accountant get for the fraud?") == ["sentence"]
     assert presupposed("Which verdict did the jury reach in the Vessby trial?") == ["sentence"]
@@ -169,6 +169,14 @@ def test_a_question_can_take_a_sentence_or_a_death_for_granted() -> None:
     assert tells_of("death", "Dahl, who carved the harbour lions, passed away at home.")
     assert not tells_of("death", "The mayor won the primary with 80% of the vote.")
     assert not tells_of("death", "The junta was blamed for 2,095 deaths.")
+    assert presupposed("Who won the Fenmoor by-election?") == ["result"]
+    assert presupposed("Which flag design won the referendum?") == ["result"]
+    assert presupposed("By what margin did Kessock beat Vessby in the cup final?") == ["result"]
+    assert presupposed("Who was elected mayor of Kessock in 2031?") == ["result"]
+    assert presupposed("Who will stand in the Fenmoor by-election?") == []
+    assert tells_of("result", "Siri Holm won the seat with 52% of the vote.")
+    assert tells_of("result", "Kessock lost 2-1 at home.")
+    assert not tells_of("result", "Voters go to the polls on Saturday; the count starts on Sunday.")
     # Every event has a name for the answer's notes.
     assert set(EVENT_NAMES) == set(EVENTS)
 
