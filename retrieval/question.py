@@ -26,7 +26,7 @@ _AUX_WORDS = "did|does|do|is|was|were|will|are|has|have|had|can|could|would|shou
 _AUX = rf"(?:{_AUX_WORDS})"
 
 _NUMBER_Q = re.compile(
-    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|rate|margin|figure|sum|magnitude|share)\b",
+    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|tally|rate|margin|figure|sum|magnitude|share)\b",
     re.I,
 )
 # Asking for an age: the answer is "82 years old", "aged 17", not any number (a year, a count).

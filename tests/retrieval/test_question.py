@@ -21,6 +21,8 @@ def test_an_opening_who_decides_alone() -> None:
     # "rate" asks for a number only after what/which/how.
     assert question_kinds("Who dissented at the Bank of Norland rate decision?") == {"person"}
     assert "number" in question_kinds("What rate did the Bank of Norland set?")
+    # A vote's tally is a number, like a death toll.
+    assert "number" in question_kinds("What was the tally when the council voted on the harbour fee?")
     # After "how long", a "where" opens a relative clause.
     assert question_kinds("How long is a year on the planet where water was found?") == {"number"}
 
