@@ -110,7 +110,7 @@ _CUES: dict[str, re.Pattern[str]] = {
 
 # Where a question turns to its next part: ", and which ...", "; what ...", "... and when did",
 # or a new sentence ("Two runners made history. What times did ...").
-_PART_SPLIT = re.compile(rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\s+and\s+)(?={_WH}\b)|[.?!]\s+(?=(?-i:[A-Z]))", re.I)
+_PART_SPLIT = re.compile(rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\s+and\s+)(?=(?:{_LEAD}\s+)?{_WH}\b)|[.?!]\s+(?=(?-i:[A-Z]))", re.I)
 # Where the asking clause of a part can open: at its start or after a comma ("When X resigned,
 # who ..."); the first one that is not a time clause is it, and a later ", where ..." is a
 # relative clause inside it.
@@ -266,6 +266,9 @@ def question_parts(question: str) -> list[QuestionPart]:
     `terms` are its own topical words; a single part holds all of the question's.
     """
     asking: list[str] = []
+    # A trailing conjunct ("and Kosgei in Chicago") is read only where the question ends: before
+    # a split, "between Australia and New Zealand at Brisbane, and by how many runs" is a pair.
+    last = ""
     ends = [m.group(0)[0] for m in _PART_SPLIT.finditer(question)] + [""]
     for chunk, end in zip(_PART_SPLIT.split(question), ends, strict=True):
         # A sentence that ends in a full stop before the question states what it is about:
@@ -277,8 +280,9 @@ def question_parts(question: str) -> list[QuestionPart]:
             clause = chunk[match.start(1) :].strip(" ,;")
             if not (clause.lower().startswith("when") and not _DATE_Q.match(clause)):
                 asking.append(clause)
+                last = clause if not end else ""
                 break
-    pieces = [p for clause in asking for p in _split_gapped(clause)] or [(question, question)]
+    pieces = [p for clause in asking for p in (_split_gapped(clause) if clause is last else [(clause, clause)])] or [(question, question)]
     if len(pieces) == 1:
         asks = pieces[0][1]
         return [QuestionPart(question, question_kinds(asks), _focus(asks), frozenset(content_terms(question)), _counted(asks))]

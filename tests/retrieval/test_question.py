@@ -53,6 +53,13 @@ def test_a_question_splits_into_the_parts_it_asks() -> None:
     assert [sorted(p.kinds) for p in two] == [["cause"], ["date"]]
     # A relative "where" stays inside the part it belongs to; a plain question is one part.
     assert len(question_parts("How long is a year on K2-18b, where astronomers found water?")) == 1
+    # A preposition may open the next part: ", and in which city", ", and by how many runs".
+    city = question_parts("Which hospital was the mayor flown to, and in which city was the debate to be held?")
+    assert [p.text for p in city] == ["Which hospital was the mayor flown to", "which city was the debate to be held?"]
+    assert city[1].kinds == {"place"}
+    # A pair before such a split is not a trailing conjunct: that is read only at the question's end.
+    runs = question_parts("Which side won the Test between Norland and Estmark at Kessock in May 2031, and by how many runs?")
+    assert [p.text for p in runs] == ["Which side won the Test between Norland and Estmark at Kessock in May 2031", "how many runs?"]
 
 
 def test_a_trailing_conjunct_repeats_the_question_for_a_new_subject() -> None:
