@@ -392,45 +392,43 @@ def test_the_quoted_articles_must_speak_of_the_time_asked_about(retriever: Retri
     assert answer.abstained or any("period asked about (in October 2032)" in n for n in answer.notes)
 
 
-def test_a_question_about_a_sentence_is_doubted_when_the_reports_state_none(retriever: Retriever) -> None:
-    # The only report of the stabbing is of the charge: every word of the question matches it,
-    # but it says nothing of how the case ended.
-    question = "What sentence did Tomas Kvale receive for the Kessock harbour stabbing?"
+@pytest.mark.parametrize(
+    ("event", "question", "told_question", "told_quote"),
+    [
+        # The only report of the stabbing is of the charge: every word of the question
+        # matches it, but it says nothing of how the case ended.
+        (
+            "a sentence or verdict",
+            "What sentence did Tomas Kvale receive for the Kessock harbour stabbing?",
+            "What prison sentence did accountant Erik Solheim get for the Vessby pension fraud?",
+            "jailed for six years",
+        ),
+        # The archive knows the mayor only as the winner of a primary.
+        ("a death", "When did Kessock mayor Anders Lund die?", "When did the sculptor Mira Dahl die?", "died on Thursday"),
+        # The only report of the by-election is its preview: it names the seat, the
+        # candidates and the day, and cannot say who won.
+        (
+            "a result",
+            "Who won the Skarvik by-election to replace Ola Berg, and with what share of the vote?",
+            "Who won the Kessock Marathon in October 2031?",
+            "Oyelaran",
+        ),
+    ],
+    ids=["sentence", "death", "result"],
+)
+def test_a_question_is_doubted_when_the_reports_never_tell_of_the_event_it_takes_for_granted(
+    retriever: Retriever, event: str, question: str, told_question: str, told_quote: str
+) -> None:
     lax = _without_event_check(retriever)
-    assert not lax.ask(question).abstained, "the charge report alone is close enough to answer from: the test exercises the rule"
+    assert not lax.ask(question).abstained, "the report alone is close enough to answer from: the test exercises the rule"
     answer = retriever.ask(question)
-    assert answer.abstained and not answer.citations
-    assert "None of the closest reports tells of a sentence or verdict; they may be about an earlier stage of the story." in answer.notes
-    assert any("Kvale" in hit.text for hit in answer.closest)
-    # Where the report states it, the question is answered from it.
-    jailed = retriever.ask("What prison sentence did accountant Erik Solheim get for the Vessby pension fraud?")
-    assert not jailed.abstained and any("jailed for six years" in c.quote for c in jailed.citations)
-    assert not any("tells of a sentence" in n for n in jailed.notes)
-    _quotes_exact(jailed, retriever)
-
-
-def test_a_question_about_a_death_is_doubted_when_the_reports_tell_of_none(retriever: Retriever) -> None:
-    # The archive knows the mayor only as the winner of a primary.
-    question = "When did Kessock mayor Anders Lund die?"
-    lax = _without_event_check(retriever)
-    assert not lax.ask(question).abstained, "the primary report alone is close enough to answer from: the test exercises the rule"
-    answer = retriever.ask(question)
-    assert answer.abstained and "None of the closest reports tells of a death; they may be about an earlier stage of the story." in answer.notes
-    died = retriever.ask("When did the sculptor Mira Dahl die?")
-    assert not died.abstained and any("died on Thursday" in c.quote for c in died.citations)
-
-
-def test_a_question_about_a_result_is_doubted_when_the_reports_tell_of_none(retriever: Retriever) -> None:
-    # The only report of the by-election is its preview: it names the seat, the candidates
-    # and the day, and cannot say who won.
-    question = "Who won the Skarvik by-election to replace Ola Berg, and with what share of the vote?"
-    lax = _without_event_check(retriever)
-    assert not lax.ask(question).abstained, "the preview alone is close enough to answer from: the test exercises the rule"
-    answer = retriever.ask(question)
-    assert answer.abstained and "None of the closest reports tells of a result; they may be about an earlier stage of the story." in answer.notes
-    won = retriever.ask("Who won the Kessock Marathon in October 2031?")
-    assert not won.abstained and "Oyelaran" in won.citations[0].quote
-    assert not any("tells of a result" in n for n in won.notes)
+    assert answer.abstained and not answer.citations and answer.closest
+    assert f"None of the closest reports tells of {event}; they may be about an earlier stage of the story." in answer.notes
+    # Where a report tells of it, the question is answered from it, with no doubt noted.
+    told = retriever.ask(told_question)
+    assert not told.abstained and any(told_quote in c.quote for c in told.citations)
+    assert not any(f"tells of {event}" in n for n in told.notes)
+    _quotes_exact(told, retriever)
 
 
 def test_words_that_run_through_the_story_count_less_in_a_sentence(retriever: Retriever, monkeypatch) -> None:
