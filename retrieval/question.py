@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.text import IRREGULAR_PASTS, content_terms
+from retrieval.text import IRREGULAR_PASTS, WEEKDAYS, content_terms
 
 __all__ = ["EVENTS", "QuestionPart", "carries", "counts", "presupposed", "question_kinds", "question_parts", "tells_of"]
 
@@ -66,7 +66,7 @@ _AGE_S = re.compile(
 )
 _RATIO_S = re.compile(r"\b\d[\d,.]*\s*(?:in|out of)\s+\d|\d\s*%|\b(?:percent|per cent)\b", re.I)
 _MONTH_S = r"(?:jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_WEEKDAY_S = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_WEEKDAY_S = f"(?:{WEEKDAYS})"
 _DATE_S = re.compile(
     rf"\b(?:(?:1[5-9]|20)\d\d|{_MONTH_S}|{_WEEKDAY_S}|yesterday|today|ago|next (?:week|month|year))\b",
     re.I,

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["IRREGULAR_PASTS", "STOPWORDS", "ArticleText", "Sentence", "content_terms", "name_terms", "split_sentences", "stem", "token_set", "tokens"]
+__all__ = ["IRREGULAR_PASTS", "STOPWORDS", "WEEKDAYS", "ArticleText", "Sentence", "content_terms", "name_terms", "split_sentences", "stem", "token_set", "tokens"]
 
 #: Question and function words that carry no topic. Kept small on purpose: "who", "when" and
 #: numbers matter for answer typing, which reads the raw question, not these terms.
@@ -163,10 +163,13 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
+#: The days of the week as regex alternatives, for every pattern that reads a day ("on Monday").
+WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+
 # A capitalised word that does not open a sentence: a name, unless it is a month or weekday.
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 _CALENDAR = re.compile(
-    r"(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?|(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    rf"(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?|(?:january|february|march|april|may|june|july|august|september|october|november|december|{WEEKDAYS})",
     re.I,
 )
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from retrieval.text import WEEKDAYS
+
 __all__ = ["EMPTY_WINDOW_NOTE", "TimeFrame", "asked_period", "parse_timeframe", "published_day", "speaks_of", "years_named"]
 
 _MONTHS = {
@@ -76,7 +78,7 @@ _RECENCY = [
     (re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening))\b", re.I), 1),
     (re.compile(r"\byesterday\b", re.I), 2),
     (re.compile(r"\b(?:this|last|past) (?:week|weekend|few days)\b", re.I), 7),
-    (re.compile(r"\b(?:on|this|last|since) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I), 7),
+    (re.compile(rf"\b(?:on|this|last|since) (?:{WEEKDAYS})\b", re.I), 7),
     (re.compile(r"\bthis month\b", re.I), 31),
     (re.compile(r"\b(?:latest|newest|most recent|recent(?:ly)?|lately|currently|right now|now|so far|ongoing|at the moment|these days)\b", re.I), 31),
     (re.compile(r"\b(?:this year|the (?:last|past) (?:year|12 months))\b", re.I), 366),
