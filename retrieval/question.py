@@ -265,10 +265,10 @@ def question_parts(question: str) -> list[QuestionPart]:
     question) is context shared by every part, so it forms no part of its own. A part's
     `terms` are its own topical words; a single part holds all of the question's.
     """
-    asking: list[str] = []
-    # A trailing conjunct ("and Kosgei in Chicago") is read only where the question ends: before
-    # a split, "between Australia and New Zealand at Brisbane, and by how many runs" is a pair.
-    last = ""
+    # Each asking clause, and whether it ends the question: a trailing conjunct ("and Kosgei in
+    # Chicago") is read only there; before a split, "between Australia and New Zealand at
+    # Brisbane, and by how many runs" is a pair.
+    asking: list[tuple[str, bool]] = []
     ends = [m.group(0)[0] for m in _PART_SPLIT.finditer(question)] + [""]
     for chunk, end in zip(_PART_SPLIT.split(question), ends, strict=True):
         # A sentence that ends in a full stop before the question states what it is about:
@@ -279,10 +279,9 @@ def question_parts(question: str) -> list[QuestionPart]:
         for match in _CLAUSE_START.finditer(chunk):
             clause = chunk[match.start(1) :].strip(" ,;")
             if not (clause.lower().startswith("when") and not _DATE_Q.match(clause)):
-                asking.append(clause)
-                last = clause if not end else ""
+                asking.append((clause, not end))
                 break
-    pieces = [p for clause in asking for p in (_split_gapped(clause) if clause is last else [(clause, clause)])] or [(question, question)]
+    pieces = [p for clause, last in asking for p in (_split_gapped(clause) if last else [(clause, clause)])] or [(question, question)]
     if len(pieces) == 1:
         asks = pieces[0][1]
         return [QuestionPart(question, question_kinds(asks), _focus(asks), frozenset(content_terms(question)), _counted(asks))]
