@@ -112,8 +112,8 @@ class Evidence:
     #: The period the question asks about ("in May 2023", "2019") when none of the articles
     #: of the best two sentences dates from it or mentions it (the confidence was lowered).
     off_period: str | None = None
-    #: An event the question takes for granted ("a death", "a sentence or verdict") that the
-    #: articles of the best two hits never tell of (the confidence was lowered).
+    #: An event the question takes for granted ("a death", "a sentence or verdict", "a result")
+    #: that the articles of the best two sentences never tell of (the confidence was lowered).
     untold: str | None = None
 
 
@@ -204,10 +204,11 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
 
     ranked = sorted(scored.values(), key=lambda s: -s.score)
     confidence = 0.5 * retrieval.best_dense + 0.5 * coverage
-    off_period = doubts.off_period(retrieval, ranked, retriever=retriever)
+    quoted = doubts.quoted_hits(ranked)
+    off_period = doubts.off_period(retrieval, quoted, retriever=retriever)
     if off_period:
         confidence *= retriever.settings.off_window_factor
-    untold = doubts.untold_event(retrieval.question, [x.hit for x in ranked[:2]], retriever=retriever)
+    untold = doubts.untold_event(retrieval.question, quoted, retriever=retriever)
     if untold:
         confidence *= retriever.settings.untold_event_factor
     return Evidence(

@@ -19,15 +19,20 @@ if TYPE_CHECKING:
     from retrieval.search import Retrieval, Retriever
     from retrieval.types import Hit
 
-__all__ = ["EVENT_NAMES", "doubt_notes", "off_period", "untold_event"]
+__all__ = ["EVENT_NAMES", "doubt_notes", "off_period", "quoted_hits", "untold_event"]
 
 
 #: How the notes name each event of `question.presupposed`.
 EVENT_NAMES: dict[str, str] = {"sentence": "a sentence or verdict", "death": "a death", "result": "a result"}
 
 
+def quoted_hits(ranked: list[ScoredSentence]) -> list[Hit]:
+    """One hit per article of the best two sentences: the evidence the answer would lead with, which both checks read."""
+    return list({x.hit.article_id: x.hit for x in ranked[:2]}.values())
+
+
 def untold_event(question: str, quoted: list[Hit], *, retriever: Retriever) -> str | None:
-    """The event `question` takes for granted when the articles of the `quoted` hits never tell of it.
+    """The event `question` takes for granted when the articles of the `quoted` hits (`quoted_hits`) never tell of it.
 
     A report of the crime or of the trial's start matches "what sentence did X receive?"
     word for word, as a profile of a living leader matches "when did X die?" and a preview
@@ -39,18 +44,17 @@ def untold_event(question: str, quoted: list[Hit], *, retriever: Retriever) -> s
     name, a date or a "because" is in nearly every report, so their absence tells nothing
     (docs/retrieval.md).
     """
-    articles = dict.fromkeys(h.article_id for h in quoted)
     for event in presupposed(question):
-        if not any(tells_of(event, retriever.article_text(a).body) for a in articles):
+        if not any(tells_of(event, retriever.article_text(h.article_id).body) for h in quoted):
             return EVENT_NAMES[event]
     return None
 
 
-def off_period(retrieval: Retrieval, ranked: list[ScoredSentence], *, retriever: Retriever) -> str | None:
+def off_period(retrieval: Retrieval, quoted: list[Hit], *, retriever: Retriever) -> str | None:
     """The period the question asks about, when the evidence the answer leads with is not of it.
 
     Asked about a time ("in December 2020", "the 2019 Tour de France") that the articles of
-    the best two sentences neither date from nor name, the evidence is most likely about
+    the best two sentences (`quoted`) neither date from nor name, the evidence is most likely about
     another stage of the story (the crash in January, not the compensation announced in
     December) or another edition, however well its words match. Those articles, not the best
     passages: a passage that speaks of the time but answers nothing (a preview of this year's
@@ -61,7 +65,6 @@ def off_period(retrieval: Retrieval, ranked: list[ScoredSentence], *, retriever:
     frame = asked_period(retrieval.timeframe, retrieval.question)
     if not frame.has_window:
         return None
-    quoted = {x.hit.article_id: x.hit for x in ranked[:2]}.values()
     if any(speaks_of(frame, published_at=h.published_at, text=retriever.article_text(h.article_id).body) for h in quoted):
         return None
     return frame.phrase
