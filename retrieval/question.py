@@ -364,9 +364,9 @@ EVENTS: tuple[str, ...] = tuple(_EVENTS)
 def presupposed(question: str) -> list[str]:
     """The events `question` takes for granted (of `EVENTS`).
 
-    A court's sentence ("what sentence did X receive?"), a death ("when did X die?"). A
-    report that never tells of such an event cannot answer, however well it matches: it is
-    of an earlier stage of the story.
+    A court's sentence ("what sentence did X receive?"), a death ("when did X die?"), a
+    contest's result ("who won X?"). A report that never tells of such an event cannot
+    answer, however well it matches: it is of an earlier stage of the story.
     """
     return [event for event, (asks, _) in _EVENTS.items() if asks.search(question)]
 
