@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     answer_min_relative_score: float = Field(0.6, ge=0, le=1, description="A further sentence joins the answer when it scores at least this share of the best one.")
     abstain_threshold: float = Field(0.45, ge=0, le=1, description="Evidence confidence below which `ask` says the archive has no answer (calibrated on the dev set: `newsbot eval --calibrate`).")
     off_window_factor: float = Field(0.6, ge=0, le=1, description="Evidence confidence factor when a question names a date window or a year ('the 2019 final') and none of the articles of the answer's best two sentences was published in it (or within 30 days after) or names it (1: off).")
-    untold_event_factor: float = Field(0.6, ge=0, le=1, description="Evidence confidence factor when a question takes for granted a death, a court's sentence or a contest's result ('when did X die?', 'what sentence did X receive?', 'who won X?') that the articles of the two best sentences never tell of (1: off).")
+    untold_event_factor: float = Field(0.5, ge=0, le=1, description="Evidence confidence factor when a question takes for granted an event ('when did X die?', 'what sentence did X receive?', 'who won X?', 'who replaced X?', 'when did X reopen?', a settlement, a pardon, a burial) that the articles of the two best sentences never tell of (1: off).")
     stale_after_days: int = Field(31, ge=1, description="For questions about the present, warn when the newest evidence is older than this many days (or than the window asked about).")
 
     # --- generative answers (optional) -------------------------------------------------------

@@ -3,7 +3,8 @@
 Word coverage and dense closeness cannot tell "the archive covers this story" from "the
 archive states this fact". These checks catch two cases where the difference shows in the
 text: the question names a time the reports neither date from nor name, or it takes an event
-for granted (a sentence, a death, a result) that the reports never tell of. `answer.assess`
+for granted (a sentence, a death, a result, a successor, a reopening, a settlement, a pardon,
+a burial) that the reports never tell of. `answer.assess`
 lowers the evidence's confidence for each, and `doubt_notes` tells the reader why.
 """
 
@@ -23,7 +24,16 @@ __all__ = ["EVENT_NAMES", "doubt_notes", "off_period", "quoted_hits", "untold_ev
 
 
 #: How the notes name each event of `question.presupposed`.
-EVENT_NAMES: dict[str, str] = {"sentence": "a sentence or verdict", "death": "a death", "result": "a result"}
+EVENT_NAMES: dict[str, str] = {
+    "sentence": "a sentence or verdict",
+    "death": "a death",
+    "result": "a result",
+    "succession": "a successor taking office",
+    "reopening": "a reopening or resumption",
+    "settlement": "a settlement",
+    "pardon": "a pardon",
+    "burial": "a burial",
+}
 
 
 def quoted_hits(ranked: list[ScoredSentence]) -> list[Hit]:

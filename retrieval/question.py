@@ -349,11 +349,58 @@ _RESULT_S = re.compile(
     re.I,
 )
 
+# A successor taking office: "who replaced X", "who succeeded X", "who took over as", "who
+# became PM after X died", "whom did X name to replace Y", "when was X sworn in". A report of
+# the death, the resignation, the sacking or the election matches such a question word for
+# word and cannot name the successor or the day. "Who" in lower case or capitalised: the WHO
+# is an organisation.
+_WHO = r"(?-i:\b(?:[Ww]hom?)\b)"
+_SUCCESSION_Q = re.compile(
+    rf"{_WHO}[^?]{{0,80}}?\b(?:replac(?:e|ed)|succeed(?:ed)?|took over|take over|stepped in|step in)\b"
+    r"|\b(?:successor|replacement|sworn in|inaugurated|took office)\b"
+    rf"|{_WHO}[^?]{{0,40}}?\b(?:became|become|was (?:named|appointed|chosen|picked|elected)|did [^?]{{1,40}}? (?:name|appoint|elect|choose|pick|nominate))\b"
+    r"[^?]{0,80}?\b(?:after|to replace|to succeed|as (?:his|her|its|their) (?:new|next))\b",
+    re.I,
+)
+# Not a bare "acting": "acting in self-defence" tells of no successor.
+_SUCCESSION_S = re.compile(
+    r"\b(?:replac(?:e|ed|es|ing|ement)|succeed(?:ed|s|ing)?|successor|took over|takes over|sworn in|swearing-in|inaugurat\w*|took office|takes office|oath"
+    r"|stepped in|interim|caretaker"
+    r"|acting (?:as )?(?:chair\w*|mayor|president|prime minister|premier|leader|head|governor|director|chief|ceo|minister|commander|secretary))\b",
+    re.I,
+)
+# A reopening or resumption: "when did the cathedral reopen", "on what date did the league
+# resume", "was access restored". The main verb only: "shipped ... on the way to resuming
+# flights" asks about the shipment. A report of the closure cannot say when it ended.
+_REOPENING_Q = re.compile(
+    r"\b(?:did|does|will)\b[^?]{1,60}?\b(?:re-?open|resume|restore)\b"
+    r"|\b(?:was|were|has|have|had)\b[^?]{1,60}?\b(?:re-?opened|resumed|restored)\b|\b(?:reopening|resumption)\b",
+    re.I,
+)
+_REOPENING_S = re.compile(r"\b(?:re-?open\w*|resum(?:e|ed|es|ing|ption)|restor\w*|reinstated|unblocked|lifted|open again|back open)\b", re.I)
+# A settlement: "how much did X agree to pay to settle the lawsuit". A report of the suit
+# being filed cannot say.
+_SETTLEMENT_Q = re.compile(r"\bsettle(?:d|ment)?\b", re.I)
+_SETTLEMENT_S = re.compile(
+    r"\b(?:settl(?:e|ed|es|ing|ement|ements)|out of court|(?:to )?end the (?:lawsuit|suit|case|dispute)|dropped (?:the|its|their) (?:lawsuit|suit|case|claim))\b", re.I
+)
+# A pardon: "when did X pardon Y". A report of the conviction or the sentence cannot say.
+_PARDON_Q = re.compile(r"\b(?:pardon(?:ed|s)?|clemency|commuted?)\b", re.I)
+_PARDON_S = re.compile(r"\b(?:pardon\w*|clemency|commut(?:e|ed|es|ing|ation)|reprieve)\b", re.I)
+# A burial: "where was X buried". A report of the death, or of the funeral, need not say.
+_BURIAL_Q = re.compile(r"\b(?:buried|burial|laid to rest|interred|entombed)\b", re.I)
+_BURIAL_S = re.compile(r"\b(?:buried|burial|laid to rest|interred|entombed|cemetery|graves?|graveyard|tomb|mausoleum|crypt)\b", re.I)
+
 #: The events a question can take for granted, how it asks about one, and how a report tells of one.
 _EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "sentence": (_SENTENCE_Q, _SENTENCE_S),
     "death": (_DEATH_Q, _DEATH_S),
     "result": (_RESULT_Q, _RESULT_S),
+    "succession": (_SUCCESSION_Q, _SUCCESSION_S),
+    "reopening": (_REOPENING_Q, _REOPENING_S),
+    "settlement": (_SETTLEMENT_Q, _SETTLEMENT_S),
+    "pardon": (_PARDON_Q, _PARDON_S),
+    "burial": (_BURIAL_Q, _BURIAL_S),
 }
 
 
@@ -365,8 +412,10 @@ def presupposed(question: str) -> list[str]:
     """The events `question` takes for granted (of `EVENTS`).
 
     A court's sentence ("what sentence did X receive?"), a death ("when did X die?"), a
-    contest's result ("who won X?"). A report that never tells of such an event cannot
-    answer, however well it matches: it is of an earlier stage of the story.
+    contest's result ("who won X?"), a successor ("who replaced X?", "when was X sworn
+    in?"), a reopening ("when did X reopen?"), a settlement, a pardon, a burial. A report
+    that never tells of such an event cannot answer, however well it matches: it is of an
+    earlier stage of the story.
     """
     return [event for event, (asks, _) in _EVENTS.items() if asks.search(question)]
 

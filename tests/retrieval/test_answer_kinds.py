@@ -187,6 +187,15 @@ STORIES = [
         ),
     },
     {
+        "title": "Harbour Rovers name Kari Sund as coach",
+        "published_at": "2031-07-02",
+        "body": (
+            "Harbour Rovers named Kari Sund as their new coach on Tuesday, replacing Dan Whitlow, who left for Kessock City in June.\n\n"
+            "Sund, 44, coached the Marholm under-21 side for five years and played 120 games for the Rovers. "
+            "Her first game in charge is the cup tie against Vessby on Saturday."
+        ),
+    },
+    {
         "title": "Skarvik votes on Saturday to replace Ola Berg",
         "published_at": "2032-03-12",
         "body": (
@@ -413,8 +422,22 @@ def test_the_quoted_articles_must_speak_of_the_time_asked_about(retriever: Retri
             "Who won the Kessock Marathon in October 2031?",
             "Oyelaran",
         ),
+        # The archive tells of Berg's resignation, not of who chairs the committee now.
+        (
+            "a successor taking office",
+            "Who succeeded Ola Berg as chair of the Skarvik council's harbour committee?",
+            "Who replaced Dan Whitlow as coach of Harbour Rovers?",
+            "Kari Sund",
+        ),
+        # The hostel fire's report says nothing of the hostel opening again.
+        (
+            "a reopening or resumption",
+            "When did the Vessby mountain hostel reopen after the fire that killed two climbers?",
+            "When did the Glasswater Bridge reopen to traffic after the cable repairs?",
+            "reopened to traffic on Thursday",
+        ),
     ],
-    ids=["sentence", "death", "result"],
+    ids=["sentence", "death", "result", "succession", "reopening"],
 )
 def test_a_question_is_doubted_when_the_reports_never_tell_of_the_event_it_takes_for_granted(
     retriever: Retriever, event: str, question: str, told_question: str, told_quote: str

@@ -157,7 +157,7 @@ def test_a_reason_given_with_since_or_for_is_a_cause() -> None:
     assert not carries("cause", "The plant has been closed for repairs.")
 
 
-def test_a_question_can_take_a_sentence_a_death_or_a_result_for_granted() -> None:
+def test_a_question_can_take_an_event_for_granted() -> None:
     assert presupposed("What sentence did the Kessock stabber receive?") == ["sentence"]
     assert presupposed("What prison term did the accountant get for the fraud?") == ["sentence"]
     assert presupposed("Which verdict did the jury reach in the Vessby trial?") == ["sentence"]
@@ -186,6 +186,32 @@ def test_a_question_can_take_a_sentence_a_death_or_a_result_for_granted() -> Non
     assert tells_of("result", "Siri Holm won the seat with 52% of the vote.")
     assert tells_of("result", "Kessock lost 2-1 at home.")
     assert not tells_of("result", "Voters go to the polls on Saturday; the count starts on Sunday.")
+    assert presupposed("Who replaced Ola Berg on the Skarvik council?") == ["succession"]
+    assert presupposed("Whom did the mayor name to replace the harbour master?") == ["succession"]
+    assert presupposed("Who became coach of Harbour Rovers after Dan Whitlow left?") == ["succession"]
+    assert presupposed("On what date was Siri Holm sworn in as councillor?") == ["succession"]
+    # The WHO is an organisation: "what did the WHO's name replace" asks for no successor.
+    assert presupposed("What name did the WHO's new label replace?") == []
+    assert presupposed("Who was the Rovers coach before Kari Sund?") == []
+    assert tells_of("succession", "Sund was sworn in as chair on Monday.")
+    assert tells_of("succession", "Deputy mayor Per Moen is acting mayor until the by-election.")
+    assert not tells_of("succession", "Police said he had been acting in self-defence.")
+    assert presupposed("When did the Glasswater Bridge reopen?") == ["reopening"]
+    assert presupposed("On what date was access to the archive restored?") == ["reopening"]
+    # The main verb only: the shipment is what is asked about.
+    assert presupposed("What part did the agency ship on the way to resuming flights?") == []
+    assert tells_of("reopening", "The bridge is expected to reopen in late March.")
+    assert tells_of("reopening", "The ban was lifted on Friday.")
+    assert not tells_of("reopening", "The bridge closed to all traffic on Monday.")
+    assert presupposed("How much did the studio agree to pay to settle the lawsuit?") == ["settlement"]
+    assert tells_of("settlement", "The two sides reached a settlement out of court.")
+    assert not tells_of("settlement", "The studios sued the site for copyright infringement.")
+    assert presupposed("When did the governor pardon the former aide?") == ["pardon"]
+    assert tells_of("pardon", "The president commuted his sentence on Friday.")
+    assert not tells_of("pardon", "He was sentenced to seven years in prison.")
+    assert presupposed("Where was the former president buried?") == ["burial"]
+    assert tells_of("burial", "He was laid to rest in the family tomb.")
+    assert not tells_of("burial", "A military funeral was held on Wednesday.")
     # Every event has a name for the answer's notes.
     assert set(EVENT_NAMES) == set(EVENTS)
 
