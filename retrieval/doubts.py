@@ -3,9 +3,9 @@
 Word coverage and dense closeness cannot tell "the archive covers this story" from "the
 archive states this fact". These checks catch two cases where the difference shows in the
 text: the question names a time the reports neither date from nor name, or it takes an event
-for granted (a sentence, a death, a result, a successor, a reopening, a settlement, a pardon,
-a burial) that the reports never tell of. `answer.assess`
-lowers the evidence's confidence for each, and `doubt_notes` tells the reader why.
+for granted (a sentence, a death, a result, a final, a successor, a reopening, a settlement,
+a pardon, a burial) that the reports never tell of. `answer.assess` lowers the evidence's
+confidence for each, and `doubt_notes` tells the reader why.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ EVENT_NAMES: dict[str, str] = {
     "sentence": "a sentence or verdict",
     "death": "a death",
     "result": "a result",
+    "final": "a final",
     "succession": "a successor taking office",
     "reopening": "a reopening or resumption",
     "settlement": "a settlement",

@@ -349,6 +349,13 @@ _RESULT_S = re.compile(
     re.I,
 )
 
+# A contest's final: "who won the grand final", "the 400 m final at the championships". A
+# report of an earlier round has win words of its own and cannot say. "Final" as a noun
+# only: "the final debate", "the final score" and "Uni's final try" name no final.
+_FINAL = r"\b(?:(?:grand|cup|semi-?|quarter-?)\s?finals?\b|finals?(?=\s+(?:of|at|in|on|against|between|match|game|series|tie|was|is|will|took|\d)\b|\s*[,.;:?!)]))"
+_FINAL_Q = re.compile(_FINAL, re.I)
+_FINAL_S = re.compile(rf"{_FINAL}|\bfinalists?\b|\bdecider\b", re.I)
+
 # A successor taking office: "who replaced X", "who succeeded X", "who took over as", "who
 # became PM after X died", "whom did X name to replace Y", "when was X sworn in". A report of
 # the death, the resignation, the sacking or the election matches such a question word for
@@ -396,6 +403,7 @@ _EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "sentence": (_SENTENCE_Q, _SENTENCE_S),
     "death": (_DEATH_Q, _DEATH_S),
     "result": (_RESULT_Q, _RESULT_S),
+    "final": (_FINAL_Q, _FINAL_S),
     "succession": (_SUCCESSION_Q, _SUCCESSION_S),
     "reopening": (_REOPENING_Q, _REOPENING_S),
     "settlement": (_SETTLEMENT_Q, _SETTLEMENT_S),
@@ -412,10 +420,10 @@ def presupposed(question: str) -> list[str]:
     """The events `question` takes for granted (of `EVENTS`).
 
     A court's sentence ("what sentence did X receive?"), a death ("when did X die?"), a
-    contest's result ("who won X?"), a successor ("who replaced X?", "when was X sworn
-    in?"), a reopening ("when did X reopen?"), a settlement, a pardon, a burial. A report
-    that never tells of such an event cannot answer, however well it matches: it is of an
-    earlier stage of the story.
+    contest's result ("who won X?") or its final ("the grand final"), a successor ("who
+    replaced X?", "when was X sworn in?"), a reopening ("when did X reopen?"), a settlement,
+    a pardon, a burial. A report that never tells of such an event cannot answer, however
+    well it matches: it is of an earlier stage of the story.
     """
     return [event for event, (asks, _) in _EVENTS.items() if asks.search(question)]
 

@@ -422,6 +422,14 @@ def test_the_quoted_articles_must_speak_of_the_time_asked_about(retriever: Retri
             "Who won the Kessock Marathon in October 2031?",
             "Oyelaran",
         ),
+        # The archive has the league's third and fourth rounds, each with its winner, and
+        # nothing of the grand final.
+        (
+            "a final",
+            "Which club won the grand final of the 2031 Fenmoor League season?",
+            "Who won the Eastmere Cup final at Strand Park?",
+            "Harbour Rovers",
+        ),
         # The archive tells of Berg's resignation, not of who chairs the committee now.
         (
             "a successor taking office",
@@ -437,7 +445,7 @@ def test_the_quoted_articles_must_speak_of_the_time_asked_about(retriever: Retri
             "reopened to traffic on Thursday",
         ),
     ],
-    ids=["sentence", "death", "result", "succession", "reopening"],
+    ids=["sentence", "death", "result", "final", "succession", "reopening"],
 )
 def test_a_question_is_doubted_when_the_reports_never_tell_of_the_event_it_takes_for_granted(
     retriever: Retriever, event: str, question: str, told_question: str, told_quote: str

@@ -180,12 +180,18 @@ def test_a_question_can_take_an_event_for_granted() -> None:
     assert not tells_of("death", "The junta was blamed for 2,095 deaths.")
     assert presupposed("Who won the Fenmoor by-election?") == ["result"]
     assert presupposed("Which flag design won the referendum?") == ["result"]
-    assert presupposed("By what margin did Kessock beat Vessby in the cup final?") == ["result"]
+    assert presupposed("By what margin did Kessock beat Vessby in the cup final?") == ["result", "final"]
     assert presupposed("Who was elected mayor of Kessock in 2031?") == ["result"]
     assert presupposed("Who will stand in the Fenmoor by-election?") == []
     assert tells_of("result", "Siri Holm won the seat with 52% of the vote.")
     assert tells_of("result", "Kessock lost 2-1 at home.")
     assert not tells_of("result", "Voters go to the polls on Saturday; the count starts on Sunday.")
+    assert presupposed("Who won the grand final of the Fenmoor League?") == ["result", "final"]
+    assert presupposed("What time did she run in the 400 m final at the championships?") == ["final"]
+    # "Final" as an adjective names no final.
+    assert presupposed("Who moderated the final debate of the campaign?") == []
+    assert tells_of("final", "A crowd of 11,200 watched the final, the largest this season.")
+    assert not tells_of("final", "The two guys that set up Uni's final try were 18.")
     assert presupposed("Who replaced Ola Berg on the Skarvik council?") == ["succession"]
     assert presupposed("Whom did the mayor name to replace the harbour master?") == ["succession"]
     assert presupposed("Who became coach of Harbour Rovers after Dan Whitlow left?") == ["succession"]
