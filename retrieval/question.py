@@ -318,9 +318,11 @@ _SENTENCE_Q = re.compile(
 )
 # How a report tells of one. Wider than the outcome alone ("faces up to 14 years in prison",
 # "the convicted killer"): a report that says any of it is not taken for one that says
-# nothing of a sentence.
+# nothing of a sentence. A league's or a body's punishment is a suspension, a ban or a
+# disqualification ("what punishment did the league give X").
 _SENTENCE_S = re.compile(
-    r"\b(?:sentenced|sentences? of|(?:life|prison|jail|suspended|custodial|death) sentences?|jailed|imprisoned|imprisonment|years? (?:in|behind) (?:jail|prison|bars)|(?:prison|jail) terms?|fined|a fine of|probation|community service|death penalty|acquitted|acquittal|convicted|conviction|found (?:\w+ ){0,2}?(?:not )?guilty|verdicts?|cleared of|mistrial|hung jury)\b",
+    r"\b(?:sentenced|sentences? of|(?:life|prison|jail|suspended|custodial|death) sentences?|jailed|imprisoned|imprisonment|years? (?:in|behind) (?:jail|prison|bars)|(?:prison|jail) terms?|fined|a fine of|probation|community service|death penalty|acquitted|acquittal|convicted|conviction|found (?:\w+ ){0,2}?(?:not )?guilty|verdicts?|cleared of|mistrial|hung jury"
+    r"|suspen(?:ded|sions?)|banned|disqualified|stripped of)\b",
     re.I,
 )
 # A person's death: "when did X die", "on what date did X die", "what did X die of", "where

@@ -175,6 +175,9 @@ def test_a_question_can_take_an_event_for_granted() -> None:
     assert tells_of("sentence", "If convicted, he faces up to 14 years in prison.")
     assert tells_of("sentence", "The jury found her not guilty of all charges.")
     assert not tells_of("sentence", "Kvale was charged and remanded in custody.")
+    # A league punishes with a suspension or a ban.
+    assert presupposed("What punishment did the league give the Rovers captain?") == ["sentence"]
+    assert tells_of("sentence", "The league suspended him for the rest of the season.")
     assert tells_of("death", "Dahl, who carved the harbour lions, passed away at home.")
     assert not tells_of("death", "The mayor won the primary with 80% of the vote.")
     assert not tells_of("death", "The junta was blamed for 2,095 deaths.")
