@@ -4,7 +4,7 @@ Word coverage and dense closeness cannot tell "the archive covers this story" fr
 archive states this fact". These checks catch two cases where the difference shows in the
 text: the question names a time the reports neither date from nor name, or it takes an event
 for granted (a sentence, a death, a result, a final, a successor, a reopening, a settlement,
-a pardon, a burial) that the reports never tell of. `answer.assess` lowers the evidence's
+a pardon, a burial, a funeral) that the reports never tell of. `answer.assess` lowers the evidence's
 confidence for each, and `doubt_notes` tells the reader why.
 """
 
@@ -34,6 +34,7 @@ EVENT_NAMES: dict[str, str] = {
     "settlement": "a settlement",
     "pardon": "a pardon",
     "burial": "a burial",
+    "funeral": "a funeral",
 }
 
 

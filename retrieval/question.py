@@ -393,12 +393,17 @@ _SETTLEMENT_Q = re.compile(r"\bsettle(?:d|ment)?\b", re.I)
 _SETTLEMENT_S = re.compile(
     r"\b(?:settl(?:e|ed|es|ing|ement|ements)|out of court|(?:to )?end the (?:lawsuit|suit|case|dispute)|dropped (?:the|its|their) (?:lawsuit|suit|case|claim))\b", re.I
 )
-# A pardon: "when did X pardon Y". A report of the conviction or the sentence cannot say.
-_PARDON_Q = re.compile(r"\b(?:pardon(?:ed|s)?|clemency|commuted?)\b", re.I)
-_PARDON_S = re.compile(r"\b(?:pardon\w*|clemency|commut(?:e|ed|es|ing|ation)|reprieve)\b", re.I)
+# A pardon: "when did X pardon Y". A report of the conviction, the sentence or a commutation
+# (which "after earlier commuting his sentence" may name in the question) cannot say.
+_PARDON_Q = re.compile(r"\b(?:pardon(?:ed|s)?|clemency)\b", re.I)
+_PARDON_S = re.compile(r"\b(?:pardon\w*|clemency)\b", re.I)
 # A burial: "where was X buried". A report of the death, or of the funeral, need not say.
 _BURIAL_Q = re.compile(r"\b(?:buried|burial|laid to rest|interred|entombed)\b", re.I)
 _BURIAL_S = re.compile(r"\b(?:buried|burial|laid to rest|interred|entombed|cemetery|graves?|graveyard|tomb|mausoleum|crypt)\b", re.I)
+# A funeral: "where was the funeral service held", "the public memorial for X". A report of
+# the death need not tell of one; "his funeral" asks of a death too (`_DEATH_Q`).
+_FUNERAL_Q = re.compile(r"\b(?:funeral|memorial (?:service|ceremony)|public memorial)\b", re.I)
+_FUNERAL_S = re.compile(r"\b(?:funerals?|memorial|cremat\w*|mourners|buried|burial|laid to rest)\b", re.I)
 
 #: The events a question can take for granted, how it asks about one, and how a report tells of one.
 _EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
@@ -411,6 +416,7 @@ _EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "settlement": (_SETTLEMENT_Q, _SETTLEMENT_S),
     "pardon": (_PARDON_Q, _PARDON_S),
     "burial": (_BURIAL_Q, _BURIAL_S),
+    "funeral": (_FUNERAL_Q, _FUNERAL_S),
 }
 
 
@@ -424,7 +430,7 @@ def presupposed(question: str) -> list[str]:
     A court's sentence ("what sentence did X receive?"), a death ("when did X die?"), a
     contest's result ("who won X?") or its final ("the grand final"), a successor ("who
     replaced X?", "when was X sworn in?"), a reopening ("when did X reopen?"), a settlement,
-    a pardon, a burial. A report that never tells of such an event cannot answer, however
+    a pardon, a burial, a funeral. A report that never tells of such an event cannot answer, however
     well it matches: it is of an earlier stage of the story.
     """
     return [event for event, (asks, _) in _EVENTS.items() if asks.search(question)]

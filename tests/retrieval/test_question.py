@@ -216,11 +216,18 @@ def test_a_question_can_take_an_event_for_granted() -> None:
     assert tells_of("settlement", "The two sides reached a settlement out of court.")
     assert not tells_of("settlement", "The studios sued the site for copyright infringement.")
     assert presupposed("When did the governor pardon the former aide?") == ["pardon"]
-    assert tells_of("pardon", "The president commuted his sentence on Friday.")
+    assert tells_of("pardon", "The governor granted him clemency on Friday.")
     assert not tells_of("pardon", "He was sentenced to seven years in prison.")
+    # A commutation is not a pardon.
+    assert not tells_of("pardon", "The president commuted his sentence on Friday.")
     assert presupposed("Where was the former president buried?") == ["burial"]
     assert tells_of("burial", "He was laid to rest in the family tomb.")
+    # A funeral does not say where the body lies.
     assert not tells_of("burial", "A military funeral was held on Wednesday.")
+    assert presupposed("Where was the funeral service for the former president held?") == ["funeral"]
+    assert presupposed("Where was the former president buried after his military funeral?") == ["burial", "funeral"]
+    assert tells_of("funeral", "He was cremated with full state honours.")
+    assert not tells_of("funeral", "The former president died at home on Thursday, aged 86.")
     # Every event has a name for the answer's notes.
     assert set(EVENT_NAMES) == set(EVENTS)
 
