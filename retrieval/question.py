@@ -26,13 +26,13 @@ _AUX_WORDS = "did|does|do|is|was|were|will|are|has|have|had|can|could|would|shou
 _AUX = rf"(?:{_AUX_WORDS})"
 
 _NUMBER_Q = re.compile(
-    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|tally|rate|margin|figure|sum|magnitude|share)\b",
+    r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|tally|rate|margin|figure|sum|magnitude|share|turnout)\b",
     re.I,
 )
 # Asking for an age: the answer is "82 years old", "aged 17", not any number (a year, a count).
 _AGE_Q = re.compile(r"\b(?:how old|(?:what|which) age|age of whom)\b", re.I)
 # Asking for a proportion: the answer is "1 in 37", "2 out of 10", "80%", not any number.
-_RATIO_Q = re.compile(r"\b(?:odds|chances?|probability|likelihood|percentage|percent|proportion|share)\b", re.I)
+_RATIO_Q = re.compile(r"\b(?:odds|chances?|probability|likelihood|percentage|percent|proportion|share|turnout)\b", re.I)
 _PERSON_Q = re.compile(r"\b(?:who|whom|whose)\b", re.I)
 # "when" asks for a date only as an interrogative: followed by an auxiliary ("when did",
 # "when is") or closing the question. "When X announced ..., who ..." is a time clause.

@@ -33,6 +33,8 @@ def test_cause_time_and_proportion_questions() -> None:
     assert "cause" in question_kinds("How did the ferry captain die?")
     assert question_kinds("What times did they run?") == {"time"}
     assert {"number", "ratio"} <= question_kinds("What share of the seats did the party win?")
+    # A turnout is a share of the electorate ("about 71%").
+    assert {"number", "ratio"} <= question_kinds("What was voter turnout in the Skarvik by-election?")
     assert carries("cause", "Both deaths were caused by carbon monoxide poisoning.")
     assert carries("time", "Her time was 2 hours 21 minutes 14 seconds.") and carries("time", "He finished in 1:01:47.")
     # A winning time in a sprint is a duration in seconds.
