@@ -20,6 +20,7 @@ nothing, and lists the closest passages apart.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -55,6 +56,9 @@ WEIGHTS: dict[str, float] = {
     "min_novel": 0.4,
     "restate_factor": 0.7,
     "focus": 0.6,
+    # The "which X" noun inside a name the question does not hold ("at the Gatot Soebroto Army
+    # Hospital" for "which hospital"): the sentence names an X, not just mentions one.
+    "focus_name": 1.0,
     # For a fresh-news question, a sentence dated only to earlier years: the story's background.
     "past_year_factor": 0.6,
     # Added when a number in the sentence counts what "how many X" asks about ("nearly 2000
@@ -239,6 +243,16 @@ class _Cues:
         self._unknown: str | None = None
         self._seen: dict[str, bool] = {}
 
+    def names(self, focus: set[str]) -> bool:
+        """A name in the sentence is of a "which X" noun: "Foreign Minister Nikos Dendias", "Gatot Soebroto Army Hospital".
+
+        A run of capitalised words that holds the noun and a word the question does not.
+        """
+        key = "names:" + ",".join(sorted(focus))
+        if key not in self._seen:
+            self._seen[key] = any(_names_one_of(run, focus, self.question_tokens) for run in _NAME_RUN.findall(self.text))
+        return self._seen[key]
+
     def counts(self, nouns: frozenset[str]) -> bool:
         """A number in the sentence counts one of `nouns` ("nearly 2000 people")."""
         key = "counts:" + ",".join(sorted(nouns))
@@ -257,6 +271,16 @@ class _Cues:
             else:
                 self._seen[kind] = carries(kind, self.text)
         return self._seen[kind]
+
+
+# Capitalised words in a row, "of", "the" or "de" between them: "University of Kessock",
+# "St Olav's Hospital".
+_NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'.-]*)+")
+
+
+def _names_one_of(run: str, focus: set[str], question_tokens: set[str]) -> bool:
+    terms = [t for word in run.split() for t in content_terms(word)[:1]]
+    return any(t in focus for t in terms) and any(t not in focus and t not in question_tokens for t in terms)
 
 
 @dataclass(slots=True)
@@ -301,7 +325,7 @@ class _Asking:
         if typed < 1.0 and cues.new_name:
             typed = max(typed, 1.0 if self.kinds & {"person", "place"} else w["name_bonus"])
         if self.focus & tokens:
-            typed = max(typed, w["focus"])
+            typed = max(typed, w["focus_name"] if cues.names(self.focus) else w["focus"])
         return typed
 
 

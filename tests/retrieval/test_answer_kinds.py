@@ -187,6 +187,18 @@ STORIES = [
         ),
     },
     {
+        "title": "Ferry captain hurt as the Kessock ferry strikes the harbour wall",
+        "published_at": "2031-11-08",
+        "body": (
+            "Ferry captain Jonas Eide was hurt when the Kessock ferry struck the harbour wall in fog on Friday, a hospital spokesperson said.\n\n"
+            "Eide, who was steering the ferry into Kessock harbour, was flown by helicopter to a hospital in Marholm. "
+            "None of the 40 passengers was hurt. "
+            "A Marholm hospital doctor said that captain Eide had hurt his back and his arm in the ferry crash. "
+            "The Kessock ferry crash closed the crossing to Marholm for the weekend. "
+            "On Sunday the mayor visited Eide at St Olav's Hospital, where he is said to be recovering well."
+        ),
+    },
+    {
         "title": "Harbour Rovers name Kari Sund as coach",
         "published_at": "2031-07-02",
         "body": (
@@ -492,4 +504,16 @@ def test_asked_how_someone_described_it_the_answer_quotes_them(retriever: Retrie
     monkeypatch.undo()
     answer = retriever.ask(question)
     assert not answer.abstained and "a tax on islanders" in answer.citations[0].quote
+    _quotes_exact(answer, retriever)
+
+
+def test_a_sentence_that_names_the_which_x_beats_one_that_mentions_it(retriever: Retriever, monkeypatch) -> None:
+    # The lead and "flown to a hospital in Marholm" share more of the question's words; only
+    # "St Olav's Hospital" names the hospital asked for, and is taken as the typed sentence.
+    question = "Which Marholm hospital treated ferry captain Jonas Eide after the Kessock ferry crash?"
+    monkeypatch.setitem(WEIGHTS, "focus_name", WEIGHTS["focus"])
+    assert "St Olav's Hospital" not in retriever.ask(question).answer, "a mention counts as a name: the test exercises the rule"
+    monkeypatch.undo()
+    answer = retriever.ask(question)
+    assert not answer.abstained and any("St Olav's Hospital" in c.quote for c in answer.citations)
     _quotes_exact(answer, retriever)
