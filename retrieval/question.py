@@ -184,6 +184,7 @@ _IRREGULAR_PAST = IRREGULAR_PASTS | {"found", "left", "rose", "saw", "said", "to
 # Where a "which X" noun phrase ends: an auxiliary ("which museum did").
 _FOCUS_VERBS = frozenset(_AUX_WORDS.split("|")) - {"exactly"} | {"became", "becomes"}
 _FOCUS_START = re.compile(r"\b(?:which|what)\s+", re.I)
+_SUBJECT_AUX = frozenset({"did", "does", "do", "will", "can", "could", "would", "should", "has", "have", "had"})
 _PREPOSITIONS = frozenset({"of", "in", "near", "at", "on", "from", "for", "with", "by", "to"})
 
 
@@ -199,6 +200,10 @@ def _focus(text: str) -> str | None:
     if not start:
         return None
     words = re.findall(r"[\w’'-]+", text[start.end() :])[:5]
+    # "what did Iraq's parliament vote to do" asks for no kind of thing: its noun is the
+    # subject. "What was the rescue ship called" still asks for a ship's name.
+    if not words or words[0].lower() in _SUBJECT_AUX:
+        return None
     for n in range(len(words)):
         if words[n].lower().endswith(("'s", "’s")):
             phrase = [*words[:n], words[n][:-2]]

@@ -120,6 +120,10 @@ def test_the_noun_of_which_x_is_found_before_any_verb() -> None:
     # No "which X" noun: a verb straight after "what", or a phrase too long to be one.
     assert focus("What caused the hostel fire in Vessby?") is None
     assert focus("What share of district council seats did the party win?") is None
+    # After "what did", the noun is the subject ("Vessby's council"), not a kind of thing asked for;
+    # after "what was the", it is one.
+    assert focus("What did Vessby's council vote to do about the harbour?") is None
+    assert focus("What was the rescue ship called before it was renamed?") == "ship"
 
 
 def test_how_old_asks_for_an_age() -> None:
