@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from retrieval.question import presupposed, tells_of
+from retrieval.events import presupposed, tells_of
 from retrieval.timeframe import asked_period, speaks_of
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["EVENT_NAMES", "doubt_notes", "off_period", "quoted_hits", "untold_event"]
 
 
-#: How the notes name each event of `question.presupposed`.
+#: How the notes name each event of `events.presupposed`.
 EVENT_NAMES: dict[str, str] = {
     "sentence": "a sentence or verdict",
     "death": "a death",

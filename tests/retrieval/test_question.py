@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.doubts import EVENT_NAMES
-from retrieval.question import EVENTS, carries, counts, presupposed, question_kinds, question_parts, tells_of
+from retrieval.question import carries, counts, question_kinds, question_parts
 
 
 def test_a_time_clause_opened_by_when_asks_for_no_date() -> None:
@@ -161,81 +160,6 @@ def test_a_reason_given_with_since_or_for_is_a_cause() -> None:
     # "since" with a time is not a reason.
     assert not carries("cause", "He has led the party since 2014 and since the election.")
     assert not carries("cause", "The plant has been closed for repairs.")
-
-
-def test_a_question_can_take_an_event_for_granted() -> None:
-    assert presupposed("What sentence did the Kessock stabber receive?") == ["sentence"]
-    assert presupposed("What prison term did the accountant get for the fraud?") == ["sentence"]
-    assert presupposed("Which verdict did the jury reach in the Vessby trial?") == ["sentence"]
-    assert presupposed("How long was the accountant jailed for?") == ["sentence"]
-    assert presupposed("When did the sculptor Mira Dahl die?") == ["death"]
-    assert presupposed("What did the former mayor die of?") == ["death"]
-    assert presupposed("How old was Dahl when she died?") == ["death"]
-    assert presupposed("What was the cause of the senator's death?") == ["death"]
-    # Asking about what is said, how long a trial ran or how many died takes neither for granted.
-    assert presupposed("What did the judge say about the pension fraud?") == []
-    assert presupposed("How long did the fraud trial last?") == []
-    assert presupposed("How many people died in the hostel fire?") == []
-    # A report tells of one in many words, including what the accused faced.
-    assert tells_of("sentence", "He was jailed for six years on Friday.")
-    assert tells_of("sentence", "If convicted, he faces up to 14 years in prison.")
-    assert tells_of("sentence", "The jury found her not guilty of all charges.")
-    assert not tells_of("sentence", "Kvale was charged and remanded in custody.")
-    # A league punishes with a suspension or a ban.
-    assert presupposed("What punishment did the league give the Rovers captain?") == ["sentence"]
-    assert tells_of("sentence", "The league suspended him for the rest of the season.")
-    assert tells_of("death", "Dahl, who carved the harbour lions, passed away at home.")
-    assert not tells_of("death", "The mayor won the primary with 80% of the vote.")
-    assert not tells_of("death", "The junta was blamed for 2,095 deaths.")
-    assert presupposed("Who won the Fenmoor by-election?") == ["result"]
-    assert presupposed("Which flag design won the referendum?") == ["result"]
-    assert presupposed("By what margin did Kessock beat Vessby in the cup final?") == ["result", "final"]
-    assert presupposed("Who was elected mayor of Kessock in 2031?") == ["result"]
-    assert presupposed("Who will stand in the Fenmoor by-election?") == []
-    assert tells_of("result", "Siri Holm won the seat with 52% of the vote.")
-    assert tells_of("result", "Kessock lost 2-1 at home.")
-    assert not tells_of("result", "Voters go to the polls on Saturday; the count starts on Sunday.")
-    assert presupposed("Who won the grand final of the Fenmoor League?") == ["result", "final"]
-    assert presupposed("What time did she run in the 400 m final at the championships?") == ["final"]
-    # "Final" as an adjective names no final.
-    assert presupposed("Who moderated the final debate of the campaign?") == []
-    assert tells_of("final", "A crowd of 11,200 watched the final, the largest this season.")
-    assert not tells_of("final", "The two guys that set up Uni's final try were 18.")
-    assert presupposed("Who replaced Ola Berg on the Skarvik council?") == ["succession"]
-    assert presupposed("Whom did the mayor name to replace the harbour master?") == ["succession"]
-    assert presupposed("Who became coach of Harbour Rovers after Dan Whitlow left?") == ["succession"]
-    assert presupposed("On what date was Siri Holm sworn in as councillor?") == ["succession"]
-    # The WHO is an organisation: "what did the WHO's name replace" asks for no successor.
-    assert presupposed("What name did the WHO's new label replace?") == []
-    assert presupposed("Who was the Rovers coach before Kari Sund?") == []
-    assert tells_of("succession", "Sund was sworn in as chair on Monday.")
-    assert tells_of("succession", "Deputy mayor Per Moen is acting mayor until the by-election.")
-    assert not tells_of("succession", "Police said he had been acting in self-defence.")
-    assert presupposed("When did the Glasswater Bridge reopen?") == ["reopening"]
-    assert presupposed("On what date was access to the archive restored?") == ["reopening"]
-    # The main verb only: the shipment is what is asked about.
-    assert presupposed("What part did the agency ship on the way to resuming flights?") == []
-    assert tells_of("reopening", "The bridge is expected to reopen in late March.")
-    assert tells_of("reopening", "The ban was lifted on Friday.")
-    assert not tells_of("reopening", "The bridge closed to all traffic on Monday.")
-    assert presupposed("How much did the studio agree to pay to settle the lawsuit?") == ["settlement"]
-    assert tells_of("settlement", "The two sides reached a settlement out of court.")
-    assert not tells_of("settlement", "The studios sued the site for copyright infringement.")
-    assert presupposed("When did the governor pardon the former aide?") == ["pardon"]
-    assert tells_of("pardon", "The governor granted him clemency on Friday.")
-    assert not tells_of("pardon", "He was sentenced to seven years in prison.")
-    # A commutation is not a pardon.
-    assert not tells_of("pardon", "The president commuted his sentence on Friday.")
-    assert presupposed("Where was the former president buried?") == ["burial"]
-    assert tells_of("burial", "He was laid to rest in the family tomb.")
-    # A funeral does not say where the body lies.
-    assert not tells_of("burial", "A military funeral was held on Wednesday.")
-    assert presupposed("Where was the funeral service for the former president held?") == ["funeral"]
-    assert presupposed("Where was the former president buried after his military funeral?") == ["burial", "funeral"]
-    assert tells_of("funeral", "He was cremated with full state honours.")
-    assert not tells_of("funeral", "The former president died at home on Thursday, aged 86.")
-    # Every event has a name for the answer's notes.
-    assert set(EVENT_NAMES) == set(EVENTS)
 
 
 def test_asking_what_someone_said_or_called_it_wants_their_words() -> None:
