@@ -70,6 +70,9 @@ WEIGHTS: dict[str, float] = {
     # A line that ends without ending a sentence is a subhead, a caption or the lead-in to a
     # list ("Here are the five races to watch:"): it names the topic, not the answer.
     "fragment_factor": 0.7,
+    # A sentence that is itself a question (an interviewer's, a rhetorical one) asks, it does
+    # not answer, however many of the question's words it shares.
+    "question_factor": 0.7,
     # A plain number when a proportion is asked for ("odds", "share"): it may be one, written out.
     "ratio_number": 0.5,
     # The same when an age is asked for ("how old"): "died at 103" may be one.
@@ -179,6 +182,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             factor = 1.0 if 6 <= words <= 60 else 0.7
             if _is_fragment(article.body, sentence):
                 factor *= w["fragment_factor"]
+            if _is_question(sentence):
+                factor *= w["question_factor"]
             if past_years is not None and _only_past_years(sentence.text, past_years, asked_years):
                 factor *= w["past_year_factor"]
             cues = _Cues(sentence.text, article.names[i], question_tokens)
@@ -358,6 +363,11 @@ def _is_fragment(body: str, sentence: Sentence) -> bool:
         return False
     rest = body[sentence.end : sentence.end + 3]
     return not rest.strip(" \t") or rest.lstrip(" \t").startswith(("\n", "\r"))
+
+
+def _is_question(sentence: Sentence) -> bool:
+    """The sentence ends in a question mark, inside closing quotes or brackets or not."""
+    return sentence.text.rstrip(" \"”’')").endswith("?")
 
 
 def _only_past_years(text: str, this_year: int, asked: set[int]) -> bool:

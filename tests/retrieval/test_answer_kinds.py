@@ -199,6 +199,17 @@ STORIES = [
         ),
     },
     {
+        "title": "Interview: Vessby lighthouse keeper Per Aune on the storm season",
+        "published_at": "2031-09-20",
+        "body": (
+            "Wikinews spoke to Per Aune, who has kept the Vessby lighthouse since his father retired, about the storm season.\n\n"
+            "((WN)) Per Aune, how many nights a year does the Vessby lighthouse keeper spend at the lighthouse?\n\n"
+            "((Per Aune)) About 250, every night from October to March and most of the summer too.\n\n"
+            "((WN)) What do you do when a storm closes the harbour?\n\n"
+            "((Per Aune)) I check the lamp every hour and radio the coastguard in Marholm."
+        ),
+    },
+    {
         "title": "Harbour Rovers name Kari Sund as coach",
         "published_at": "2031-07-02",
         "body": (
@@ -516,4 +527,23 @@ def test_a_sentence_that_names_the_which_x_beats_one_that_mentions_it(retriever:
     monkeypatch.undo()
     answer = retriever.ask(question)
     assert not answer.abstained and any("St Olav's Hospital" in c.quote for c in answer.citations)
+    _quotes_exact(answer, retriever)
+
+
+def test_an_interviewers_question_is_not_an_answer(retriever: Retriever, monkeypatch) -> None:
+    # The interviewer's question holds most words of the reader's; the reply below it holds
+    # the answer and few of the words.
+    question = "What does Vessby lighthouse keeper Per Aune do when a storm closes the harbour?"
+    asking = "((WN)) What do you do when a storm closes the harbour?"
+    reply = "((Per Aune)) I check the lamp every hour and radio the coastguard in Marholm."
+    scores = lambda: {s.sentence.text: s.score for s in assess(retriever.retrieve(question), retriever=retriever).sentences}
+    monkeypatch.setitem(WEIGHTS, "question_factor", 1.0)
+    plain = scores()
+    assert plain[asking] > plain[reply], "the interviewer's question scores above the reply: the test exercises the rule"
+    monkeypatch.undo()
+    ruled = scores()
+    assert ruled[asking] < plain[asking] and ruled[reply] == plain[reply]
+    assert ruled[reply] > ruled[asking]
+    answer = retriever.ask(question)
+    assert not answer.abstained and any(c.quote == reply for c in answer.citations)
     _quotes_exact(answer, retriever)
