@@ -249,9 +249,10 @@ class _Cues:
         self._seen: dict[str, bool] = {}
 
     def names(self, focus: set[str]) -> bool:
-        """A name in the sentence is of a "which X" noun: "Foreign Minister Nikos Dendias", "Gatot Soebroto Army Hospital".
+        """A name in the sentence is one of the "which X" nouns ("Gatot Soebroto Army Hospital").
 
-        A run of capitalised words that holds the noun and a word the question does not.
+        A run of capitalised words that holds the noun and a word the question does not:
+        "Foreign Minister Nikos Dendias" names a minister, "a hospital spokesperson" does not.
         """
         key = "names:" + ",".join(sorted(focus))
         if key not in self._seen:
@@ -284,6 +285,7 @@ _NAME_RUN = re.compile(r"[A-Z][\wâ€™'.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\wâ€
 
 
 def _names_one_of(run: str, focus: set[str], question_tokens: set[str]) -> bool:
+    """The run of capitalised words holds a focus noun and a word the question does not."""
     terms = [t for word in run.split() for t in content_terms(word)[:1]]
     return any(t in focus for t in terms) and any(t not in focus and t not in question_tokens for t in terms)
 

@@ -3,16 +3,16 @@
 Word coverage and dense closeness cannot tell "the archive covers this story" from "the
 archive states this fact". These checks catch two cases where the difference shows in the
 text: the question names a time the reports neither date from nor name, or it takes an event
-for granted (a sentence, a death, a result, a final, a successor, a reopening, a settlement,
-a pardon, a burial, a funeral) that the reports never tell of. `answer.assess` lowers the evidence's
-confidence for each, and `doubt_notes` tells the reader why.
+for granted (a sentence, a death, a result, a final, a successor, a reopening, a
+settlement, a pardon, a burial, a funeral) that the reports never tell of. `answer.assess`
+lowers the evidence's confidence for each, and `doubt_notes` tells the reader why.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from retrieval.events import presupposed, tells_of
+from retrieval.events import EVENT_NAMES, presupposed, tells_of
 from retrieval.timeframe import asked_period, speaks_of
 
 if TYPE_CHECKING:
@@ -20,22 +20,7 @@ if TYPE_CHECKING:
     from retrieval.search import Retrieval, Retriever
     from retrieval.types import Hit
 
-__all__ = ["EVENT_NAMES", "doubt_notes", "off_period", "quoted_hits", "untold_event"]
-
-
-#: How the notes name each event of `events.presupposed`.
-EVENT_NAMES: dict[str, str] = {
-    "sentence": "a sentence or verdict",
-    "death": "a death",
-    "result": "a result",
-    "final": "a final",
-    "succession": "a successor taking office",
-    "reopening": "a reopening or resumption",
-    "settlement": "a settlement",
-    "pardon": "a pardon",
-    "burial": "a burial",
-    "funeral": "a funeral",
-}
+__all__ = ["doubt_notes", "off_period", "quoted_hits", "untold_event"]
 
 
 def quoted_hits(ranked: list[ScoredSentence]) -> list[Hit]:

@@ -11,8 +11,9 @@ it, the second wide on purpose (docs/retrieval.md, **Abstention**).
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-__all__ = ["EVENTS", "presupposed", "tells_of"]
+__all__ = ["EVENT_NAMES", "presupposed", "tells_of"]
 
 # A case's outcome: "what sentence did X receive", "what verdict did the jury reach",
 # "how long was X jailed for".
@@ -110,27 +111,33 @@ _BURIAL_S = re.compile(r"\b(?:buried|burial|laid to rest|interred|entombed|cemet
 _FUNERAL_Q = re.compile(r"\b(?:funeral|memorial (?:service|ceremony)|public memorial)\b", re.I)
 _FUNERAL_S = re.compile(r"\b(?:funerals?|memorial|cremat\w*|mourners|buried|burial|laid to rest)\b", re.I)
 
-#: The events a question can take for granted, how it asks about one, and how a report tells of one.
-_EVENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "sentence": (_SENTENCE_Q, _SENTENCE_S),
-    "death": (_DEATH_Q, _DEATH_S),
-    "result": (_RESULT_Q, _RESULT_S),
-    "final": (_FINAL_Q, _FINAL_S),
-    "succession": (_SUCCESSION_Q, _SUCCESSION_S),
-    "reopening": (_REOPENING_Q, _REOPENING_S),
-    "settlement": (_SETTLEMENT_Q, _SETTLEMENT_S),
-    "pardon": (_PARDON_Q, _PARDON_S),
-    "burial": (_BURIAL_Q, _BURIAL_S),
-    "funeral": (_FUNERAL_Q, _FUNERAL_S),
+class _Event(NamedTuple):
+    """How the answer's notes name an event, how a question asks about it, how a report tells of it."""
+
+    name: str
+    asks: re.Pattern[str]
+    tells: re.Pattern[str]
+
+
+_EVENTS: dict[str, _Event] = {
+    "sentence": _Event("a sentence or verdict", _SENTENCE_Q, _SENTENCE_S),
+    "death": _Event("a death", _DEATH_Q, _DEATH_S),
+    "result": _Event("a result", _RESULT_Q, _RESULT_S),
+    "final": _Event("a final", _FINAL_Q, _FINAL_S),
+    "succession": _Event("a successor taking office", _SUCCESSION_Q, _SUCCESSION_S),
+    "reopening": _Event("a reopening or resumption", _REOPENING_Q, _REOPENING_S),
+    "settlement": _Event("a settlement", _SETTLEMENT_Q, _SETTLEMENT_S),
+    "pardon": _Event("a pardon", _PARDON_Q, _PARDON_S),
+    "burial": _Event("a burial", _BURIAL_Q, _BURIAL_S),
+    "funeral": _Event("a funeral", _FUNERAL_Q, _FUNERAL_S),
 }
 
-
-#: The names of the events `presupposed` returns.
-EVENTS: tuple[str, ...] = tuple(_EVENTS)
+#: How the answer's notes name each event `presupposed` returns ("a successor taking office").
+EVENT_NAMES: dict[str, str] = {key: event.name for key, event in _EVENTS.items()}
 
 
 def presupposed(question: str) -> list[str]:
-    """The events `question` takes for granted (of `EVENTS`).
+    """The events `question` takes for granted (keys of `EVENT_NAMES`).
 
     A court's sentence ("what sentence did X receive?"), a death ("when did X die?"), a
     contest's result ("who won X?") or its final ("the grand final"), a successor ("who
@@ -138,9 +145,9 @@ def presupposed(question: str) -> list[str]:
     a pardon, a burial, a funeral. A report that never tells of such an event cannot answer, however
     well it matches: it is of an earlier stage of the story.
     """
-    return [event for event, (asks, _) in _EVENTS.items() if asks.search(question)]
+    return [key for key, event in _EVENTS.items() if event.asks.search(question)]
 
 
 def tells_of(event: str, text: str) -> bool:
     """Whether `text` tells of `event` (of `presupposed`), or of anything near it."""
-    return bool(_EVENTS[event][1].search(text))
+    return bool(_EVENTS[event].tells.search(text))

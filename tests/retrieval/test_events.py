@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.doubts import EVENT_NAMES
-from retrieval.events import EVENTS, presupposed, tells_of
+from retrieval.events import presupposed, tells_of
 
 ASKS = [
     ("What sentence did the Kessock stabber receive?", ["sentence"]),
@@ -93,6 +92,3 @@ def test_a_question_can_take_an_event_for_granted(question: str, events: list[st
 def test_a_report_tells_of_an_event_in_many_words_but_not_in_any(event: str, text: str, told: bool) -> None:
     assert tells_of(event, text) is told
 
-
-def test_every_event_has_a_name_for_the_answer_notes() -> None:
-    assert set(EVENT_NAMES) == set(EVENTS)
