@@ -19,6 +19,7 @@ nothing, and lists the closest passages apart.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Set
@@ -166,7 +167,10 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
         # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
         prior = 1.0 / (1.0 + rank)
         sentence_tokens = article.tokens
+        # The question with this article's rarity in its weights, for the sentences' own share.
         rarity = _rarity(article, weights)
+        whole_own = whole.rescaled(rarity)
+        askings_own = [a.rescaled(rarity) for a in askings]
         for i in inside:
             sentence = sentences[i]
             key = (hit.article_id, sentence.start)
@@ -194,8 +198,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             if novel < w["min_novel"] and typed < 1.0:
                 factor *= w["restate_factor"]
 
-            def score(asking: _Asking, typed: float) -> tuple[float, float, float]:
-                overlap = asking.share(toks, rarity)
+            def score(asking: _Asking, own: _Asking, typed: float) -> tuple[float, float, float]:
+                overlap = own.share(toks)
                 total = w["overlap"] * overlap + w["context"] * asking.share(around) + w["prior"] * prior + w["typed"] * typed
                 if asking.counted and cues.counts(asking.counted):
                     total += w["counted"]
@@ -205,8 +209,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
                     total *= w["other_subject"]
                 return total * factor, overlap, typed
 
-            total, overlap, _ = score(whole, typed)
-            per_part = [score(a, a.typed(cues, toks)) for a in askings]
+            total, overlap, _ = score(whole, whole_own, typed)
+            per_part = [score(a, own, a.typed(cues, toks)) for a, own in zip(askings, askings_own, strict=True)]
             scored[key] = ScoredSentence(
                 hit, rank, sentence, toks, total, overlap, typed, tuple(p[0] for p in per_part), tuple(p[2] for p in per_part)
             )
@@ -308,12 +312,13 @@ class _Asking:
     def __post_init__(self) -> None:
         self.total = sum(self.weights.values()) or 1.0
 
-    def share(self, tokens: Set[str], scale: dict[str, float] | None = None) -> float:
-        """IDF-weighted share of the question's words among `tokens`, each weight times its `scale`."""
-        if scale is None:
-            return sum(v for t, v in self.weights.items() if t in tokens) / self.total
-        total = sum(v * scale[t] for t, v in self.weights.items()) or 1.0
-        return sum(v * scale[t] for t, v in self.weights.items() if t in tokens) / total
+    def share(self, tokens: Set[str]) -> float:
+        """IDF-weighted share of the question's words among `tokens`."""
+        return sum(v for t, v in self.weights.items() if t in tokens) / self.total
+
+    def rescaled(self, scale: dict[str, float]) -> _Asking:
+        """The same asking with each word's weight times its `scale` (an article's `_rarity`)."""
+        return dataclasses.replace(self, weights={t: v * scale[t] for t, v in self.weights.items()})
 
     def typed(self, cues: _Cues, tokens: set[str]) -> float:
         """1.0 when the sentence carries what is asked for, less for weaker signs of it."""
