@@ -184,7 +184,9 @@ _IRREGULAR_PAST = IRREGULAR_PASTS | {"found", "left", "rose", "saw", "said", "to
 # Where a "which X" noun phrase ends: an auxiliary ("which museum did").
 _FOCUS_VERBS = frozenset(_AUX_WORDS.split("|")) - {"exactly"} | {"became", "becomes"}
 _FOCUS_START = re.compile(r"\b(?:which|what)\s+", re.I)
-_SUBJECT_AUX = frozenset({"did", "does", "do", "will", "can", "could", "would", "should", "has", "have", "had"})
+# The auxiliaries that put the subject before the verb ("what did Iraq's parliament vote"),
+# not the copulas, after which the noun is what is asked about ("what was the ship called").
+_SUBJECT_AUX = frozenset(_AUX_WORDS.split("|")) - {"is", "was", "were", "are", "exactly"}
 _PREPOSITIONS = frozenset({"of", "in", "near", "at", "on", "from", "for", "with", "by", "to"})
 
 
