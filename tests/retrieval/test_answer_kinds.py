@@ -17,7 +17,7 @@ import pytest
 from index.embed import Embedder
 from index.store import IndexReader
 from retrieval import question as question_module
-from retrieval.answer import WEIGHTS, assess
+from retrieval.answer import WEIGHTS, ScoredSentence, assess
 from retrieval.question import question_kinds
 from retrieval.search import Retriever
 from retrieval.timeframe import speaks_of
@@ -254,6 +254,11 @@ def _without_event_check(retriever: Retriever) -> Retriever:
     return Retriever(retriever.reader, retriever.embedder, settings=retriever.settings.model_copy(update={"untold_event_factor": 1.0}))
 
 
+def _scored(retriever: Retriever, question: str, **retrieve: object) -> list[ScoredSentence]:
+    """The candidate sentences for `question`, best first, as `ask` scores them."""
+    return assess(retriever.retrieve(question, **retrieve), retriever=retriever).sentences
+
+
 def _quotes_exact(answer, retriever: Retriever) -> None:
     assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} == {c.n for c in answer.citations}
     for c in answer.citations:
@@ -286,7 +291,7 @@ def test_each_part_of_a_question_gets_its_own_sentence(retriever: Retriever, mon
     # A sentence that names only the other part's runner counts half for this part: Makori's
     # time is no answer to how Oyelaran ran, however close its neighbours sit to her.
     makori = "Makori crossed the line in 1:01:47, the fastest half marathon run in Norland this year."
-    part_scores = lambda: next(s.part_scores for s in assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences if s.sentence.text == makori)
+    part_scores = lambda: next(s.part_scores for s in _scored(retriever, question, top_k=5) if s.sentence.text == makori)
     oyelaran_part, makori_part = part_scores()
     monkeypatch.setitem(WEIGHTS, "other_subject", 1.0)
     without = part_scores()
@@ -304,7 +309,7 @@ def test_fresh_news_is_not_answered_by_a_sentence_dated_to_an_earlier_year(retri
     # the sentence that answers it, but a question about this week is not asked of 2029.
     question = "Which country elected its first leftist president this week?"
     as_of = date(2031, 6, 17)
-    best = lambda: assess(retriever.retrieve(question, top_k=5, as_of=as_of), retriever=retriever).sentences[0].sentence.text
+    best = lambda: _scored(retriever, question, top_k=5, as_of=as_of)[0].sentence.text
     monkeypatch.setitem(WEIGHTS, "past_year_factor", 1.0)
     assert best().startswith("Vesland"), "without the rule the background sentence wins: the test exercises it"
     monkeypatch.undo()
@@ -314,8 +319,7 @@ def test_fresh_news_is_not_answered_by_a_sentence_dated_to_an_earlier_year(retri
     _quotes_exact(answer, retriever)
     # A question that names the year is asking about it, fresh news or not.
     named_question = "Which countries had elected leftist presidents in 2029, as reported this week?"
-    named = assess(retriever.retrieve(named_question, top_k=5, as_of=as_of), retriever=retriever)
-    assert named.sentences[0].sentence.text.startswith("Vesland")
+    assert _scored(retriever, named_question, top_k=5, as_of=as_of)[0].sentence.text.startswith("Vesland")
     # A sentence that also dates itself from the report's day is this week's news, the
     # earlier year its background.
     from retrieval.answer import _only_past_years
@@ -329,7 +333,7 @@ def test_a_lead_in_line_is_not_the_answer_the_next_sentence_is(retriever: Retrie
     # answers nothing; a line that does not end like a sentence (subhead, caption, lead-in)
     # counts less.
     question = "Which Norland budget change will households feel first?"
-    best = lambda: assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences[0].sentence.text
+    best = lambda: _scored(retriever, question, top_k=5)[0].sentence.text
     monkeypatch.setitem(WEIGHTS, "fragment_factor", 1.0)
     assert best().startswith("Here are"), "without the rule the lead-in wins: the test exercises it"
     monkeypatch.undo()
@@ -342,7 +346,7 @@ def test_a_lead_in_line_is_not_the_answer_the_next_sentence_is(retriever: Retrie
 def test_how_many_people_gets_the_number_that_counts_people(retriever: Retriever, monkeypatch) -> None:
     # Every sentence of the story holds a number; "600th year" and "1431" count no people.
     question = "About how many people followed the Kessock lantern parade through the streets of the old town?"
-    best = lambda: assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences[0].sentence.text
+    best = lambda: _scored(retriever, question, top_k=5)[0].sentence.text
     monkeypatch.setitem(WEIGHTS, "counted", 0.0)
     assert "3,000" not in best(), "without the rule another numbered sentence wins: the test exercises it"
     monkeypatch.undo()
@@ -355,7 +359,7 @@ def test_how_many_people_gets_the_number_that_counts_people(retriever: Retriever
 def test_when_prefers_a_date_on_the_calendar_to_a_weekday(retriever: Retriever) -> None:
     # "on Friday" is a date reckoned from the report's day; "from 2 September" is on the calendar.
     question = "When does the lantern makers' guild museum in Kessock reopen to visitors?"
-    sentences = assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences
+    sentences = _scored(retriever, question, top_k=5)
     typed = {s.sentence.text: s.typed for s in sentences}
     assert typed["The new lantern season opens to visitors on Friday."] == WEIGHTS["relative_date"] < 1.0
     assert typed["The guild's museum reopens from 2 September."] == 1.0
@@ -382,7 +386,7 @@ def test_a_sentence_that_adds_only_the_asked_for_name_is_not_a_restatement(retri
     # question's own words, but what it adds is the name asked for; the sentence before it
     # restates the question and adds nothing.
     question = "Who was the former Kessock harbour master who received 9% of the vote in the Kessock mayoral primary?"
-    sentences = lambda: {s.sentence.text: s.score for s in assess(retriever.retrieve(question, top_k=5), retriever=retriever).sentences}
+    sentences = lambda: {s.sentence.text: s.score for s in _scored(retriever, question, top_k=5)}
     answer_text = "Lena Brask, the former Kessock harbour master, received 9% of the vote."
     restating = "The former Kessock harbour master also stood in the Kessock mayoral primary and received 9% of the vote."
     monkeypatch.setitem(WEIGHTS, "restate_factor", 0.5)
@@ -494,7 +498,7 @@ def test_words_that_run_through_the_story_count_less_in_a_sentence(retriever: Re
     naming = "Typhoon Mirelle weakened as it moved west of the Marholm islands on Friday."
 
     def shares() -> tuple[float, float]:
-        overlap = {s.sentence.text: s.overlap for s in assess(retriever.retrieve(question), retriever=retriever).sentences}
+        overlap = {s.sentence.text: s.overlap for s in _scored(retriever, question)}
         return overlap[answering], overlap[naming]
 
     monkeypatch.setitem(WEIGHTS, "spread_discount", 0.0)
@@ -536,7 +540,7 @@ def test_an_interviewers_question_is_not_an_answer(retriever: Retriever, monkeyp
     question = "What does Vessby lighthouse keeper Per Aune do when a storm closes the harbour?"
     asking = "((WN)) What do you do when a storm closes the harbour?"
     reply = "((Per Aune)) I check the lamp every hour and radio the coastguard in Marholm."
-    scores = lambda: {s.sentence.text: s.score for s in assess(retriever.retrieve(question), retriever=retriever).sentences}
+    scores = lambda: {s.sentence.text: s.score for s in _scored(retriever, question)}
     monkeypatch.setitem(WEIGHTS, "question_factor", 1.0)
     plain = scores()
     assert plain[asking] > plain[reply], "the interviewer's question scores above the reply: the test exercises the rule"
