@@ -24,6 +24,7 @@ _WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
 _LEAD = r"(?:in|on|at|for|by|to|from|with|during|under|after|before|since|until|of|over|through|into|onto|against|near|about)"
 _AUX_WORDS = "did|does|do|is|was|were|will|are|has|have|had|can|could|would|should|exactly"
 _AUX = rf"(?:{_AUX_WORDS})"
+_AUXILIARIES = frozenset(_AUX_WORDS.split("|"))
 
 _NUMBER_Q = re.compile(
     r"\b(?:how (?:many|much|long|old|far|big|large|tall|high|often|fast|deep)|by how|odds|chances?|probability|likelihood|percentage|percent|proportion|number of|amount|price|cost|age|score|vote(?!\s+to\b)|toll|tally|rate|margin|figure|sum|magnitude|share|turnout)\b",
@@ -182,11 +183,11 @@ def question_kinds(text: str) -> frozenset[str]:
 # stemmer's, and those it leaves alone for their other meanings, which are verbs here too.
 _IRREGULAR_PAST = IRREGULAR_PASTS | {"found", "left", "rose", "saw", "said", "told", "got", "hit", "put", "set", "beat", "met", "shot"}
 # Where a "which X" noun phrase ends: an auxiliary ("which museum did").
-_FOCUS_VERBS = frozenset(_AUX_WORDS.split("|")) - {"exactly"} | {"became", "becomes"}
+_FOCUS_VERBS = _AUXILIARIES - {"exactly"} | {"became", "becomes"}
 _FOCUS_START = re.compile(r"\b(?:which|what)\s+", re.I)
 # The auxiliaries that put the subject before the verb ("what did Iraq's parliament vote"),
 # not the copulas, after which the noun is what is asked about ("what was the ship called").
-_SUBJECT_AUX = frozenset(_AUX_WORDS.split("|")) - {"is", "was", "were", "are", "exactly"}
+_SUBJECT_AUX = _AUXILIARIES - {"is", "was", "were", "are", "exactly"}
 _PREPOSITIONS = frozenset({"of", "in", "near", "at", "on", "from", "for", "with", "by", "to"})
 
 
@@ -227,7 +228,7 @@ def _is_verb(word: str) -> bool:
 
 
 # Words that end the noun phrase after "how many": an auxiliary, a preposition, a past tense.
-_COUNT_STOP = frozenset(_AUX_WORDS.split("|")) | {"in", "on", "at", "to", "for", "from", "with", "by", "during", "after", "before", "over", "since", "than"}
+_COUNT_STOP = _AUXILIARIES | {"in", "on", "at", "to", "for", "from", "with", "by", "during", "after", "before", "over", "since", "than"}
 
 
 _PLURALS = frozenset({"people", "children", "men", "women", "police", "personnel", "staff", "cattle"})
