@@ -15,7 +15,9 @@ Two formats are read:
 
 Per type and overall: article Hits@1/5/10 and MRR@10, every-gold@10 for multi-article
 questions, answer-string recall@10, answer accuracy, abstention precision and recall, and
-`ask` latency p50/p95.
+`ask` latency p50/p95. Beside answer recall, the share of questions whose answer string occurs
+in a gold article's body at all (`answer_in_gold`): the most answer recall can reach from the
+gold articles, as a question set may word its answers otherwise than the articles do.
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ class _GoldMatcher:
     def __init__(self, reader: Any) -> None:
         self.reader = reader
         self._cache: dict[str, set[str]] = {}
+        self._stored: dict[str, list[str]] | None = None
 
     def identities(self, article_id: str) -> set[str]:
         if article_id in self._cache:
@@ -185,6 +188,18 @@ class _GoldMatcher:
     def matches(self, article_id: str, question: EvalQuestion) -> bool:
         ids = self.identities(article_id)
         return any(g in ids for g in question.gold) or any(_url_key(u) in ids for u in question.gold_urls)
+
+    def gold_articles(self, question: EvalQuestion) -> list[Any]:
+        """The stored articles that stand for the question's gold ids and urls (a copy: the article it was folded into)."""
+        if self._stored is None:
+            # Built once, on the first question that needs it: one pass over the archive.
+            self._stored = {}
+            for article_id in self.reader.article_ids():
+                for identity in self.identities(article_id):
+                    self._stored.setdefault(identity, []).append(article_id)
+        keys = [*question.gold, *(_url_key(u) for u in question.gold_urls)]
+        article_ids = dict.fromkeys(a for key in keys for a in self._stored.get(key, []))
+        return [article for a in article_ids if (article := self.reader.article(a)) is not None]
 
 
 def _record_ids(metadata: dict[str, Any], url: str | None) -> set[str]:
@@ -210,6 +225,8 @@ class QuestionResult:
     gold_found: int
     gold_total: int
     answer_in_passages: bool
+    #: An answer string occurs in the body of a gold article (None: no answers or no gold).
+    answer_in_gold: bool | None
     abstained: bool
     correct: bool
     confidence: float
@@ -278,6 +295,9 @@ def evaluate(
         if q.facts and q.answerable:
             fact_rank, fact_ap = _multihop_scores([h.text for h in hits], q.facts)
         answer_in_passages = any(answer_matches(a, h.text) for a in q.answers for h in hits)
+        answer_in_gold = None
+        if q.answers and (q.gold or q.gold_urls):
+            answer_in_gold = any(answer_matches(a, article.body) for a in q.answers for article in matcher.gold_articles(q))
 
         started = time.perf_counter()
         answer = retriever.ask(q.question, as_of=q.asked_on)
@@ -295,6 +315,7 @@ def evaluate(
                 gold_found=len(found),
                 gold_total=gold_total,
                 answer_in_passages=answer_in_passages,
+                answer_in_gold=answer_in_gold,
                 abstained=answer.abstained,
                 correct=correct,
                 confidence=round(confidence, 4),
@@ -360,6 +381,7 @@ def _summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
         "mrr@10": round(sum(1 / r.gold_rank for r in with_gold if r.gold_rank) / len(with_gold), 4) if with_gold else None,
         "all_gold@10": share(r.gold_found >= r.gold_total for r in multi),
         "answer_recall@10": share(r.answer_in_passages for r in answerable if _has_answers(r)),
+        "answer_in_gold": share(r.answer_in_gold for r in answerable if r.answer_in_gold is not None),
         "answer_accuracy": share(r.correct for r in answerable if _has_answers(r)),
         "answered": share(not r.abstained for r in with_answers),
         "abstain_precision": share(not r.answerable for r in abstained) if none else None,
@@ -416,6 +438,7 @@ COLUMNS = [
     ("mrr@10", "MRR@10", "{:.3f}"),
     ("all_gold@10", "AllGold@10", "{:.3f}"),
     ("answer_recall@10", "AnsRec@10", "{:.3f}"),
+    ("answer_in_gold", "AnsInGold", "{:.3f}"),
     ("answer_accuracy", "AnsAcc", "{:.3f}"),
     ("answered", "Answered", "{:.3f}"),
     ("abstain_precision", "AbstP", "{:.3f}"),

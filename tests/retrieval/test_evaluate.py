@@ -61,6 +61,28 @@ def test_multihop_rag_format_scores_evidence_facts(seed_retriever: Retriever) ->
     assert results["comparison_query"].gold_rank == 1
 
 
+def test_answer_in_gold_is_the_ceiling_of_answer_recall(seed_retriever: Retriever, tmp_path: Path) -> None:
+    """Whether an answer string is in a gold article at all: a set worded otherwise than its articles shows."""
+    reopens = "https://kessock-courier.example/local/2024/04/11/glasswater-bridge-reopens"
+    rows = [
+        {"id": "in", "question": "How much did the Glasswater Bridge repairs cost?", "answers": ["3.6 million crowns"], "gold_urls": [reopens], "type": "single"},
+        # The quiz's own wording: the report writes "3.6 million crowns".
+        {"id": "out", "question": "How much did the Glasswater Bridge repairs cost?", "answers": ["3,600,000 crowns"], "gold_urls": [reopens], "type": "single"},
+        # Gold is a syndicated copy, folded into the wire story whose body is searched instead.
+        {"id": "copy", "question": "Who dissented at the Bank of Norland rate decision?", "answers": ["Ruben Aaltonen"], "gold_urls": ["https://eastmere-post.example/money/norland-rate-rise"], "type": "single"},
+        {"id": "none", "question": "Which team won the 2018 Stanley Cup ice hockey final?", "answers": [], "gold": [], "type": "none"},
+    ]
+    path = tmp_path / "worded.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    report = evaluate(seed_retriever, load_questions(path), k=10)
+    by_id = {r.id: r for r in report.results}
+    assert [by_id[i].answer_in_gold for i in ("in", "out", "copy", "none")] == [True, False, True, None]
+    # Retrieval found the gold article for both wordings; only the string differs.
+    assert by_id["out"].gold_rank == 1 and not by_id["out"].answer_in_passages
+    assert report.summary["all"]["answer_in_gold"] == round(2 / 3, 4)
+    assert "AnsInGold" in format_report(report).splitlines()[0]
+
+
 def test_bad_question_files_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "ok?"}\nnot json\n', encoding="utf-8")
