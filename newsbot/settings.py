@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     max_per_article: int = Field(2, ge=0, le=50, description="Passages one article may hold in a result list (0: no cap), so evidence spans articles.")
     lead_weight: float = Field(0.85, ge=0, le=1, description="An article found through any passage offers its first passage (the lede) at this share of its best passage's score (0: off).")
     answer_max_per_article: int = Field(3, ge=0, le=50, description="The same cap for the passages `ask` reads its answer from (0: no cap).")
+    answer_read_best_article: bool = Field(True, description="When the best article holds its whole `answer_max_per_article` share of those passages, `ask` also reads that article's other passages, after the retrieved ones.")
     recency_half_life_days: float = Field(14.0, gt=0, description="For \"latest/recent/this week\" questions: age in days at which an article's score is halved (before the floor).")
     recency_floor: float = Field(0.35, ge=0, le=1, description="Lowest recency factor: old articles keep at least this share of their score.")
     background_recency_floor: float = Field(0.9, ge=0, le=1, description="For questions with no recency words or date window: the recency factor of old articles, so that of two equally good matches the story of the last weeks ranks first (1: off).")

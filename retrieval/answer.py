@@ -157,9 +157,11 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     span = int(w["window"])
     scored: dict[tuple[str, int], ScoredSentence] = {}
     coverage = 0.0
-    for rank, hit in enumerate(hits):
+    # The best article's unretrieved passages are read after every retrieved one, all at one rank.
+    reading = [*enumerate(hits), *((len(hits), extra) for extra in rest_of_best_article(hits, retriever=retriever))]
+    for rank, hit in reading:
         title_tokens = token_set(hit.title)
-        if rank < 3:
+        if rank < 3 and rank < len(hits):
             coverage = max(coverage, whole.share(retriever.passage_words(hit) | title_tokens))
         article = retriever.article_text(hit.article_id)
         sentences = article.sentences
@@ -177,6 +179,10 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
             if key in scored and scored[key].hit_rank <= rank:
                 continue
             toks = sentence_tokens[i]
+            if rank >= len(hits) and not toks & question_tokens:
+                # Read past the ranking, a sentence with none of the question's words has
+                # nothing to tell it answers (it halves the cost of a long interview).
+                continue
             around = set(toks) | title_tokens
             for j in range(max(0, i - span), min(len(sentence_tokens), i + span + 1)):
                 around |= sentence_tokens[j]
@@ -227,6 +233,30 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     return Evidence(
         dense=retrieval.best_dense, coverage=coverage, confidence=confidence, sentences=ranked, off_period=off_period, untold=untold
     )
+
+
+def rest_of_best_article(hits: list[Hit], *, retriever: Retriever) -> list[Hit]:
+    """The passages of the first hit's article that the ranking left out, when the question is about that article.
+
+    It is about that article when the article holds its whole share of the hits
+    (`answer_max_per_article`). A question about one report may be answered deep inside it
+    (an interview's seventh answer), in a passage that shares few words with the question.
+    Over a story many outlets carried, the share is rarely full, and the outlets' other
+    passages (lists, asides) would compete with the answer.
+    """
+    s = retriever.settings
+    if not s.answer_read_best_article or not hits:
+        return []
+    best = hits[0]
+    share = s.answer_max_per_article or len(hits) // 2 + 1
+    if sum(h.article_id == best.article_id for h in hits) < share:
+        return []
+    retrieved = {h.chunk_id for h in hits}
+    return [
+        dataclasses.replace(best, chunk_id=c.chunk_id, text=c.text, score=0.0, start=c.start, end=c.end)
+        for c in retriever.reader.article_chunks(best.article_id)
+        if c.chunk_id not in retrieved
+    ]
 
 
 def _rarity(article: ArticleText, weights: dict[str, float]) -> dict[str, float]:
