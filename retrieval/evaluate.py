@@ -297,7 +297,8 @@ def evaluate(
         answer_in_passages = any(answer_matches(a, h.text) for a in q.answers for h in hits)
         answer_in_gold = None
         if q.answers and (q.gold or q.gold_urls):
-            answer_in_gold = any(answer_matches(a, article.body) for a in q.answers for article in matcher.gold_articles(q))
+            bodies = [article.body for article in matcher.gold_articles(q)]
+            answer_in_gold = any(answer_matches(a, body) for a in q.answers for body in bodies)
 
         started = time.perf_counter()
         answer = retriever.ask(q.question, as_of=q.asked_on)
