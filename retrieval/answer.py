@@ -156,6 +156,8 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
     asked_years = years_named(retrieval.question)
     span = int(w["window"])
     scored: dict[tuple[str, int], ScoredSentence] = {}
+    # Per article: several of its passages, and all of the best one's, share its rarity.
+    own: dict[str, tuple[_Asking, list[_Asking]]] = {}
     coverage = 0.0
     # The best article's unretrieved passages are read after every retrieved one, all at one rank.
     reading = [*enumerate(hits), *((len(hits), extra) for extra in rest_of_best_article(hits, retriever=retriever))]
@@ -169,10 +171,11 @@ def assess(retrieval: Retrieval, *, retriever: Retriever) -> Evidence:
         # Rank, not fused score: reciprocal-rank scores are too flat to tell passages apart.
         prior = 1.0 / (1.0 + rank)
         sentence_tokens = article.tokens
-        # The question with this article's rarity in its weights, for the sentences' own share.
-        rarity = _rarity(article, weights)
-        whole_own = whole.rescaled(rarity)
-        askings_own = [a.rescaled(rarity) for a in askings]
+        if hit.article_id not in own:
+            # The question with this article's rarity in its weights, for the sentences' own share.
+            rarity = _rarity(article, weights)
+            own[hit.article_id] = (whole.rescaled(rarity), [a.rescaled(rarity) for a in askings])
+        whole_own, askings_own = own[hit.article_id]
         for i in inside:
             sentence = sentences[i]
             key = (hit.article_id, sentence.start)
